@@ -1,0 +1,100 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "cloudmin-mirror",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "cloudmin-mirror", targets: ["cloudmin-mirror"]),
+        .library(name: "TreeDiff", targets: ["TreeDiff"]),
+        .library(name: "SSHTransport", targets: ["SSHTransport"]),
+        .library(name: "MirrorEngine", targets: ["MirrorEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    ],
+    targets: [
+        // C libraries, each behind a module map and a static-inline shim header.
+        .systemLibrary(
+            name: "CLibrsync",
+            path: "Sources/CLibrsync",
+            providers: [.apt(["librsync-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibssh2",
+            path: "Sources/CLibssh2",
+            pkgConfig: "libssh2",
+            providers: [.apt(["libssh2-1-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            path: "Sources/CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+
+        // Layer 1: what a tree holds, what changed, and how to ship it.
+        .target(
+            name: "TreeDiff",
+            dependencies: [
+                "CLibrsync", "CZlib",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Layer 1: how bytes reach a replica.
+        .target(
+            name: "SSHTransport",
+            dependencies: [
+                "CLibssh2",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // Layer 2: the replication engine (roles, runs, staging, commit).
+        .target(
+            name: "MirrorEngine",
+            dependencies: [
+                "TreeDiff", "SSHTransport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // Layer 3: the thin command-line tool.
+        .executableTarget(
+            name: "cloudmin-mirror",
+            dependencies: [
+                "MirrorEngine", "TreeDiff", "SSHTransport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Test helpers shared by the suites: temp trees, a real sshd on loopback.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "TreeDiff", "SSHTransport",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "TreeDiffTests", dependencies: ["TreeDiff", "TestSupport"]),
+        .testTarget(name: "SSHTransportTests", dependencies: ["SSHTransport", "TestSupport"]),
+        .testTarget(name: "MirrorEngineTests", dependencies: ["MirrorEngine", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+
+        // Benchmarks (not tests): `swift run -c release cloudmin-bench ...`.
+        .executableTarget(
+            name: "cloudmin-bench",
+            dependencies: [
+                "TreeDiff", "SSHTransport", "MirrorEngine", "TestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "bench"
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

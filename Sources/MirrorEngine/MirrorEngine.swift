@@ -1,0 +1,2 @@
+/// MirrorEngine: roles, mirror runs, staging and atomic commit on replicas.
+public enum MirrorEngineModule {}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+@main
+struct CloudminMirror: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cloudmin-mirror",
+        abstract: "Keep read-only replicas of a Cloudmin master in step over SSH.",
+        version: "0.1.0",
+        subcommands: []
+    )
+}
