@@ -60,6 +60,7 @@ let package = Package(
                 "TreeDiff", "SSHTransport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Layer 3: the thin command-line tool.

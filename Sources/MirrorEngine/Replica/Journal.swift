@@ -1,0 +1,128 @@
+import Crypto
+import TreeDiff
+
+/// The commit journal of one generation on a replica.
+///
+/// It is written (atomically, fsynced) only once every new file and symlink is staged as a temp
+/// beside its target: that write is the commit point. Before it, recovery rolls back (removes
+/// the temps); after it, recovery replays every step. Each step is idempotent, so a replay after
+/// a crash in the middle of applying — or of replaying — ends in exactly the new generation.
+struct Journal: Sendable, Hashable {
+    enum Step: Sendable, Hashable {
+        /// Remove the entry at `path` (recursively, never following symlinks); when `onlyIf`
+        /// is set, only if the entry there is of that kind (a type change whose new entry may
+        /// already be in place).
+        case remove(path: String, onlyIf: EntryKind?)
+        /// Create a directory with this mode when missing.
+        case makeDirectory(path: String, mode: UInt32)
+        /// Rename the staged temp into place (done already when the temp is gone).
+        case place(path: String, temp: String, directory: StagingDirectory)
+        /// Set mode, owner and mtime.
+        case metadata(ManifestEntry)
+    }
+
+    var generation: UInt64
+    var lineage: String
+    var steps: [Step]
+
+    static let magic: [UInt8] = Array("CMJ1".utf8)
+
+    func encoded() -> [UInt8] {
+        var w = WireWriter(capacity: 64 + steps.count * 48)
+        w.raw(Self.magic)
+        w.varint(generation)
+        w.string(lineage)
+        w.varint(UInt64(steps.count))
+        for step in steps {
+            switch step {
+            case .remove(let path, let kind):
+                w.u8(1); w.string(path); w.u8(kind.map(Self.kindCode) ?? 0)
+            case .makeDirectory(let path, let mode):
+                w.u8(2); w.string(path); w.varint(UInt64(mode))
+            case .place(let path, let temp, let directory):
+                w.u8(3); w.string(path); w.string(temp)
+                switch directory {
+                case .inTree(let d): w.u8(1); w.string(d)
+                case .aboveTree(let t): w.u8(2); w.string(t)
+                }
+            case .metadata(let e):
+                w.u8(4); w.string(e.path); w.u8(Self.kindCode(e.kind)); w.varint(UInt64(e.mode))
+                w.varint(UInt64(e.uid)); w.varint(UInt64(e.gid)); w.int(Int(e.mtimeNs))
+            }
+        }
+        w.raw(Array(SHA256.hash(data: w.bytes)))
+        return w.bytes
+    }
+
+    init(generation: UInt64, lineage: String, steps: [Step]) {
+        self.generation = generation
+        self.lineage = lineage
+        self.steps = steps
+    }
+
+    /// Decodes a journal, checking its checksum and every path.
+    /// - Throws: `ReplicaError.corruptState`.
+    init(decoding bytes: [UInt8], file: String) throws {
+        func corrupt(_ why: String) -> ReplicaError { ReplicaError(.corruptState, path: file, detail: why) }
+        guard bytes.count >= Self.magic.count + 32, Array(bytes.prefix(4)) == Self.magic else { throw corrupt("not a journal") }
+        let body = bytes.dropLast(32)
+        guard Array(SHA256.hash(data: Array(body))) == Array(bytes.suffix(32)) else { throw corrupt("checksum mismatch") }
+        var r = WireReader(Array(body), peer: file)
+        _ = try r.raw(4)
+        generation = try r.varint()
+        lineage = try r.string()
+        let n = try r.count(max: 50_000_000)
+        var steps: [Step] = []
+        steps.reserveCapacity(min(n, 1 << 20))
+        func path() throws -> String {
+            let p = try r.string(max: RelativePath.maxLength)
+            guard RelativePath.isValid(p) else { throw corrupt("invalid path \(p)") }
+            return p
+        }
+        for _ in 0..<n {
+            switch try r.u8() {
+            case 1:
+                let p = try path()
+                let k = try r.u8()
+                steps.append(.remove(path: p, onlyIf: k == 0 ? nil : try Self.kind(k, corrupt)))
+            case 2:
+                steps.append(.makeDirectory(path: try path(), mode: UInt32(try r.count(max: 0o7777))))
+            case 3:
+                let p = try path()
+                let t = try r.string(max: 255)
+                guard t.hasPrefix(".cm-mirror-"), !t.contains("/") else { throw corrupt("bad temp name") }
+                let dir: StagingDirectory
+                switch try r.u8() {
+                case 1: dir = .inTree(try path())
+                case 2: dir = .aboveTree(try path())
+                default: throw corrupt("bad staging directory")
+                }
+                steps.append(.place(path: p, temp: t, directory: dir))
+            case 4:
+                let p = try path()
+                let kind = try Self.kind(try r.u8(), corrupt)
+                let mode = UInt32(try r.count(max: 0o7777))
+                let uid = UInt32(try r.count(max: Int(UInt32.max)))
+                let gid = UInt32(try r.count(max: Int(UInt32.max)))
+                let mtime = Int64(try r.int())
+                steps.append(.metadata(ManifestEntry(path: p, kind: kind, mode: mode, uid: uid, gid: gid, mtimeNs: mtime)))
+            default:
+                throw corrupt("unknown step")
+            }
+        }
+        try r.expectEnd("journal")
+        self.steps = steps
+    }
+
+    static func kindCode(_ k: EntryKind) -> UInt8 {
+        switch k { case .file: 1; case .directory: 2; case .symlink: 3 }
+    }
+    static func kind(_ c: UInt8, _ corrupt: (String) -> ReplicaError) throws -> EntryKind {
+        switch c {
+        case 1: return .file
+        case 2: return .directory
+        case 3: return .symlink
+        default: throw corrupt("unknown kind \(c)")
+        }
+    }
+}
