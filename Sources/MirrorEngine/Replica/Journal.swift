@@ -63,66 +63,89 @@ struct Journal: Sendable, Hashable {
     /// Decodes a journal, checking its checksum and every path.
     /// - Throws: `ReplicaError.corruptState`.
     init(decoding bytes: [UInt8], file: String) throws {
-        func corrupt(_ why: String) -> ReplicaError { ReplicaError(.corruptState, path: file, detail: why) }
-        guard bytes.count >= Self.magic.count + 32, Array(bytes.prefix(4)) == Self.magic else { throw corrupt("not a journal") }
-        let body = bytes.dropLast(32)
-        guard Array(SHA256.hash(data: Array(body))) == Array(bytes.suffix(32)) else { throw corrupt("checksum mismatch") }
-        var r = WireReader(Array(body), peer: file)
-        _ = try r.raw(4)
-        generation = try r.varint()
-        lineage = try r.string()
-        let n = try r.count(max: 50_000_000)
+        guard bytes.count >= Self.magic.count + 32, Array(bytes.prefix(4)) == Self.magic else {
+            throw ReplicaError(.corruptState, path: file, detail: "not a journal")
+        }
+        let body = Array(bytes.dropLast(32))
+        guard Array(SHA256.hash(data: body)) == Array(bytes.suffix(32)) else {
+            throw ReplicaError(.corruptState, path: file, detail: "checksum mismatch")
+        }
+        var r = JournalReader(reader: WireReader(body, peer: file), file: file)
+        _ = try r.reader.raw(4)
+        generation = try r.reader.varint()
+        lineage = try r.reader.string()
+        let n = try r.reader.count(max: 50_000_000)
         var steps: [Step] = []
         steps.reserveCapacity(min(n, 1 << 20))
-        func path() throws -> String {
-            let p = try r.string(max: RelativePath.maxLength)
-            guard RelativePath.isValid(p) else { throw corrupt("invalid path \(p)") }
-            return p
-        }
-        for _ in 0..<n {
-            switch try r.u8() {
-            case 1:
-                let p = try path()
-                let k = try r.u8()
-                steps.append(.remove(path: p, onlyIf: k == 0 ? nil : try Self.kind(k, corrupt)))
-            case 2:
-                steps.append(.makeDirectory(path: try path(), mode: UInt32(try r.count(max: 0o7777))))
-            case 3:
-                let p = try path()
-                let t = try r.string(max: 255)
-                guard t.hasPrefix(".cm-mirror-"), !t.contains("/") else { throw corrupt("bad temp name") }
-                let dir: StagingDirectory
-                switch try r.u8() {
-                case 1: dir = .inTree(try path())
-                case 2: dir = .aboveTree(try path())
-                default: throw corrupt("bad staging directory")
-                }
-                steps.append(.place(path: p, temp: t, directory: dir))
-            case 4:
-                let p = try path()
-                let kind = try Self.kind(try r.u8(), corrupt)
-                let mode = UInt32(try r.count(max: 0o7777))
-                let uid = UInt32(try r.count(max: Int(UInt32.max)))
-                let gid = UInt32(try r.count(max: Int(UInt32.max)))
-                let mtime = Int64(try r.int())
-                steps.append(.metadata(ManifestEntry(path: p, kind: kind, mode: mode, uid: uid, gid: gid, mtimeNs: mtime)))
-            default:
-                throw corrupt("unknown step")
-            }
-        }
-        try r.expectEnd("journal")
+        for _ in 0..<n { steps.append(try r.step()) }
+        try r.reader.expectEnd("journal")
         self.steps = steps
     }
 
     static func kindCode(_ k: EntryKind) -> UInt8 {
         switch k { case .file: 1; case .directory: 2; case .symlink: 3 }
     }
-    static func kind(_ c: UInt8, _ corrupt: (String) -> ReplicaError) throws -> EntryKind {
+    static func kind(_ c: UInt8) -> EntryKind? {
         switch c {
-        case 1: return .file
-        case 2: return .directory
-        case 3: return .symlink
-        default: throw corrupt("unknown kind \(c)")
+        case 1: .file
+        case 2: .directory
+        case 3: .symlink
+        default: nil
+        }
+    }
+}
+
+/// Reads journal steps, checking every path and name.
+private struct JournalReader {
+    var reader: WireReader
+    let file: String
+
+    func corrupt(_ why: String) -> ReplicaError { ReplicaError(.corruptState, path: file, detail: why) }
+
+    mutating func path() throws -> String {
+        let p = try reader.string(max: RelativePath.maxLength)
+        guard RelativePath.isValid(p) else { throw corrupt("invalid path \(p)") }
+        return p
+    }
+
+    mutating func kind() throws -> EntryKind {
+        let c = try reader.u8()
+        guard let k = Journal.kind(c) else { throw corrupt("unknown kind \(c)") }
+        return k
+    }
+
+    mutating func step() throws -> Journal.Step {
+        switch try reader.u8() {
+        case 1:
+            let p = try path()
+            let k = try reader.u8()
+            if k == 0 { return .remove(path: p, onlyIf: nil) }
+            guard let kind = Journal.kind(k) else { throw corrupt("unknown kind \(k)") }
+            return .remove(path: p, onlyIf: kind)
+        case 2:
+            let p = try path()
+            return .makeDirectory(path: p, mode: UInt32(try reader.count(max: 0o7777)))
+        case 3:
+            let p = try path()
+            let t = try reader.string(max: 255)
+            guard t.hasPrefix(".cm-mirror-"), !t.contains("/") else { throw corrupt("bad temp name") }
+            let dir: StagingDirectory
+            switch try reader.u8() {
+            case 1: dir = .inTree(try path())
+            case 2: dir = .aboveTree(try path())
+            default: throw corrupt("bad staging directory")
+            }
+            return .place(path: p, temp: t, directory: dir)
+        case 4:
+            let p = try path()
+            let k = try kind()
+            let mode = UInt32(try reader.count(max: 0o7777))
+            let uid = UInt32(try reader.count(max: Int(UInt32.max)))
+            let gid = UInt32(try reader.count(max: Int(UInt32.max)))
+            let mtime = Int64(try reader.int())
+            return .metadata(ManifestEntry(path: p, kind: k, mode: mode, uid: uid, gid: gid, mtimeNs: mtime))
+        default:
+            throw corrupt("unknown step")
         }
     }
 }

@@ -36,11 +36,7 @@ final class TreeWriter {
         guard let tree = tree(of: path) else { throw ReplicaError(.outsideTrees, path: path) }
         let treeParent = RelativePath.parent(of: tree)
         let hostParent = treeParent.map(hostPath) ?? (root.isEmpty ? "/" : root)
-        var fd: CInt
-        do { fd = try TreeSys.openHostDirectory(hostParent) } catch .noSuchFileOrDirectory {
-            try makeHostDirectories(hostParent)
-            fd = try TreeSys.openHostDirectory(hostParent)
-        }
+        var fd = try openHostCreating(hostParent)
         // Components from the tree root down to the parent of `path`, opened without following.
         let inside = treeParent.map { String(path.dropFirst($0.count + 1)) } ?? path
         var components = inside.split(separator: "/").map(String.init)
@@ -61,6 +57,13 @@ final class TreeWriter {
         return try body(fd, name)
     }
 
+    /// Opens a host directory above a tree, creating it (and its parents, mode 0755) when missing.
+    private func openHostCreating(_ path: String) throws -> CInt {
+        if let fd = try? TreeSys.openHostDirectory(path) { return fd }
+        try makeHostDirectories(path)
+        return try TreeSys.openHostDirectory(path)
+    }
+
     /// `mkdir -p` for the host's layout above a tree (mode 0755).
     private func makeHostDirectories(_ path: String) throws {
         var current = ""
@@ -77,7 +80,7 @@ final class TreeWriter {
         case .inTree(let path):
             return try withParent(of: path) { dirfd, name in
                 let fd: CInt
-                do { fd = try TreeSys.openDirectory(dirfd, name) } catch {
+                do { fd = try TreeSys.openDirectory(dirfd, name) } catch let error as Errno {
                     if error == .tooManySymbolicLinkLevels || error == .notDirectory {
                         throw ReplicaError(.symlinkInPath, path: path, detail: "not a directory")
                     }
@@ -88,11 +91,7 @@ final class TreeWriter {
             }
         case .aboveTree(let tree):
             let host = RelativePath.parent(of: tree).map(hostPath) ?? (root.isEmpty ? "/" : root)
-            let fd: CInt
-            do { fd = try TreeSys.openHostDirectory(host) } catch .noSuchFileOrDirectory {
-                try makeHostDirectories(host)
-                fd = try TreeSys.openHostDirectory(host)
-            }
+            let fd = try openHostCreating(host)
             defer { TreeSys.close(fd) }
             return try body(fd)
         }
