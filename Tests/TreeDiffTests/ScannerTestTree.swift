@@ -77,7 +77,7 @@ final class TestTree {
     /// Makes every entry older than the scanner's settle window, so scans need not wait.
     func age() { usleep(40_000) }
 
-    func scan(_ trees: [String] = ["data"], filter: any PathFilter = IncludeEverything(), previous: Manifest? = nil) throws -> ScanResult {
+    func scan(_ trees: [String] = ["data"], filter: any PathFilter = IncludeEverything(), previous: Manifest? = nil) throws(ScanError) -> ScanResult {
         try Scanner(root: root, trees: trees, filter: filter).scan(previous: previous)
     }
 }
