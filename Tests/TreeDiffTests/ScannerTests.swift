@@ -218,6 +218,23 @@ final class RecordingFilter: PathFilter, @unchecked Sendable {
         #expect(kept.manifest["data/closed/inner"] == before.manifest["data/closed/inner"])
         #expect(kept.warnings.allSatisfy { $0.keptPrevious })
     }
+
+    @Test func manifestIsInByteOrderAndNonUTF8NamesAreReported() throws {
+        let tree = try TestTree()
+        for path in ["data/a/x", "data/a-b", "data/a.c/y", "data/a0", "data/A", "data/é", "data/a/x y"] { try tree.write(path, path) }
+        var raw = Array(tree.absolute("data/bad").utf8CString.dropLast())
+        raw.append(contentsOf: [CChar(bitPattern: 0xFF), 0])
+        let fd = open(raw, O_WRONLY | O_CREAT, 0o644)
+        try #require(fd >= 0)
+        close(fd)
+        tree.age()
+        let result = try tree.scan()
+        let paths = result.manifest.entries.map(\.path)
+        #expect(paths == paths.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) })
+        #expect(paths.count == 10)
+        #expect(result.warnings.map(\.code) == [.invalidName])
+        #expect(try Manifest(decoding: result.manifest.encoded()) == result.manifest)
+    }
 }
 
 /// Holds a worker thread's result: written before the thread signals, read after the wait.
