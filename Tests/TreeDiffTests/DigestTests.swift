@@ -114,6 +114,24 @@ import Testing
         }
     }
 
+    @Test func aFileThatIsAllHoleIsNotRecordedAsDense() throws {
+        let tree = try TestTree()
+        try tree.writeSparse("empty.img", size: 10 << 30, data: [])
+        let fd = try FileDescriptor.open(tree.absolute("empty.img"), .readOnly)
+        defer { try? fd.close() }
+        let result = try FileDigester.digest(of: fd, size: 10 << 30, allocatedBytes: 0)
+        #expect(result.extents == [DataExtent.allHole])
+        #expect(result.bytesRead == 0)
+        var zeros = ContentHasher()
+        zeros.updateZeros(count: 10 << 30)
+        #expect(result.digest == zeros.finalize())
+
+        let entry = ManifestEntry(path: "empty.img", kind: .file, size: 10 << 30, mode: 0o644, mtimeNs: 1,
+                                  extents: result.extents, digest: result.digest)
+        let manifest = try Manifest(entries: [entry])
+        #expect(try Manifest(decoding: manifest.encoded())["empty.img"]?.extents == [DataExtent.allHole])
+    }
+
     @Test func hugeSparseFileHashesWithoutReadingItsHoles() throws {
         let tree = try TestTree()
         try tree.mkdir("data")

@@ -125,6 +125,7 @@ public struct Manifest: Sendable, Hashable {
             if entry.digest == nil { return "file without digest" }
             if entry.symlinkTarget != nil { return "file with symlink target" }
             var end: Int64 = 0
+            if entry.extents == [DataExtent.allHole] { return entry.size > 0 ? nil : "empty file marked all hole" }
             for extent in entry.extents {
                 if extent.length <= 0 || extent.offset < end || extent.offset > entry.size - extent.length {
                     return "extents out of order or beyond the size"
