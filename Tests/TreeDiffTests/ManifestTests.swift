@@ -64,8 +64,10 @@ func sampleManifest() throws -> Manifest {
         #expect(try Manifest.load(from: file) == manifest)
         #expect(try FileManager.default.contentsOfDirectory(atPath: tree.root) == ["master.manifest"])
 
-        let json = try JSONEncoder().encode(manifest.entries)
-        #expect(try JSONDecoder().decode([ManifestEntry].self, from: json) == manifest.entries)
+        let json = try JSONEncoder().encode(manifest)
+        #expect(try JSONDecoder().decode(Manifest.self, from: json) == manifest)
+        let object = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
+        #expect(object["treeDigest"] as? String == manifest.treeDigest.description)
     }
 
     @Test func treeDigestCoversReplicatedFieldsOnly() throws {

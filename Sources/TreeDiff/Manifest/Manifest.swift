@@ -164,3 +164,26 @@ extension EntryKind {
         }
     }
 }
+
+extension Manifest: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case formatVersion, treeDigest, entries
+    }
+
+    /// JSON form for machines: `{"formatVersion": 1, "treeDigest": "<hex>", "entries": [...]}`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(Self.formatVersion, forKey: .formatVersion)
+        try container.encode(treeDigest, forKey: .treeDigest)
+        try container.encode(entries, forKey: .entries)
+    }
+
+    /// Decodes the JSON form, validating entries as `init(entries:)` does (`treeDigest` is
+    /// recomputed, not trusted).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let version = try container.decode(UInt16.self, forKey: .formatVersion)
+        guard version == Self.formatVersion else { throw ManifestError(code: .unsupportedVersion(version)) }
+        try self.init(entries: container.decode([ManifestEntry].self, forKey: .entries))
+    }
+}
