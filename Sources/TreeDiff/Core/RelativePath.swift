@@ -62,9 +62,25 @@ public enum RelativePath {
     }
 
     /// The manifest order: by the path's UTF-8 bytes (so parents come before children).
-    @inlinable
+    /// Compares contiguous UTF-8 directly (native strings), falling back to the UTF-8 views.
     public static func precedes(_ lhs: String, _ rhs: String) -> Bool {
-        lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
+        let fast = lhs.utf8.withContiguousStorageIfAvailable { l in
+            rhs.utf8.withContiguousStorageIfAvailable { r in bytesPrecede(l, r) }
+        }
+        if let fast, let result = fast { return result }
+        return lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
+    }
+
+    @inline(__always)
+    static func bytesPrecede(_ l: UnsafeBufferPointer<UInt8>, _ r: UnsafeBufferPointer<UInt8>) -> Bool {
+        let common = min(l.count, r.count)
+        var index = 0
+        while index < common {
+            let a = l[index], b = r[index]
+            if a != b { return a < b }
+            index += 1
+        }
+        return l.count < r.count
     }
 }
 

@@ -14,13 +14,18 @@ public struct DataExtent: Sendable, Hashable, Codable {
 
     /// One past the last byte of the run.
     public var end: Int64 { offset + length }
+
+    /// The sole extent of a file that is one hole from start to end (no data at all), so that
+    /// "no extents" keeps meaning "dense".
+    public static let allHole = DataExtent(offset: 0, length: 0)
 }
 
 /// The digest of a file's content and where its data lies.
 public struct FileDigestResult: Sendable, Hashable {
     /// The content digest (holes hash as zeros).
     public var digest: ContentDigest
-    /// The data extents when the file has holes; empty when it is fully allocated.
+    /// The data extents when the file has holes; empty when it is fully allocated;
+    /// `[DataExtent.allHole]` when it has no data at all.
     public var extents: [DataExtent]
     /// How many bytes were actually read (data extents only).
     public var bytesRead: Int64
@@ -95,7 +100,8 @@ public enum FileDigester {
         }
         hasher.updateZeros(count: size - position)
         let dense = runs.count == 1 && runs[0].offset == 0 && runs[0].length == size
-        return FileDigestResult(digest: hasher.finalize(), extents: dense || size == 0 ? [] : extents, bytesRead: bytesRead)
+        let recorded = dense || size == 0 ? [] : extents.isEmpty ? [DataExtent.allHole] : extents
+        return FileDigestResult(digest: hasher.finalize(), extents: recorded, bytesRead: bytesRead)
     }
 
     /// The data extents of the first `size` bytes (`lseek` `SEEK_DATA`/`SEEK_HOLE`).

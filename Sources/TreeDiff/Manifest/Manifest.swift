@@ -125,6 +125,7 @@ public struct Manifest: Sendable, Hashable {
             if entry.digest == nil { return "file without digest" }
             if entry.symlinkTarget != nil { return "file with symlink target" }
             var end: Int64 = 0
+            if entry.extents == [DataExtent.allHole] { return entry.size > 0 ? nil : "empty file marked all hole" }
             for extent in entry.extents {
                 if extent.length <= 0 || extent.offset < end || extent.offset > entry.size - extent.length {
                     return "extents out of order or beyond the size"
@@ -161,5 +162,28 @@ extension EntryKind {
         case 2: self = .symlink
         default: return nil
         }
+    }
+}
+
+extension Manifest: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case formatVersion, treeDigest, entries
+    }
+
+    /// JSON form for machines: `{"formatVersion": 1, "treeDigest": "<hex>", "entries": [...]}`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(Self.formatVersion, forKey: .formatVersion)
+        try container.encode(treeDigest, forKey: .treeDigest)
+        try container.encode(entries, forKey: .entries)
+    }
+
+    /// Decodes the JSON form, validating entries as `init(entries:)` does (`treeDigest` is
+    /// recomputed, not trusted).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let version = try container.decode(UInt16.self, forKey: .formatVersion)
+        guard version == Self.formatVersion else { throw ManifestError(code: .unsupportedVersion(version)) }
+        try self.init(entries: container.decode([ManifestEntry].self, forKey: .entries))
     }
 }

@@ -23,7 +23,8 @@ public struct ManifestEntry: Sendable, Hashable, Codable {
     public var mtimeNs: Int64
     /// The target of a symlink, verbatim (never followed); nil for other kinds.
     public var symlinkTarget: String?
-    /// Data extents of a file with holes; empty for a dense file and for other kinds.
+    /// Data extents of a file with holes; empty for a dense file and for other kinds;
+    /// `[DataExtent.allHole]` for a file that is entirely a hole.
     public var extents: [DataExtent]
     /// The content digest of a file; nil for directories and symlinks.
     public var digest: ContentDigest?

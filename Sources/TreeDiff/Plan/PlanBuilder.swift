@@ -10,25 +10,27 @@ extension ChangePlan {
         let old = replica?.entries ?? []
         let new = master.entries
 
-        // Pair entries by path with a merge walk over both sorted lists.
-        var pairs: [(old: ManifestEntry?, new: ManifestEntry?)] = []
+        // Pair entries by path with a merge walk over both sorted lists (indices, -1 = absent).
+        var pairs: [(old: Int32, new: Int32)] = []
         pairs.reserveCapacity(max(old.count, new.count))
         var i = 0, j = 0
         while i < old.count || j < new.count {
             if j == new.count || (i < old.count && RelativePath.precedes(old[i].path, new[j].path)) {
-                pairs.append((old[i], nil)); i += 1
+                pairs.append((Int32(i), -1)); i += 1
             } else if i == old.count || RelativePath.precedes(new[j].path, old[i].path) {
-                pairs.append((nil, new[j])); j += 1
+                pairs.append((-1, Int32(j))); j += 1
             } else {
-                pairs.append((old[i], new[j])); i += 1; j += 1
+                pairs.append((Int32(i), Int32(j))); i += 1; j += 1
             }
         }
+        func oldEntry(_ pair: (old: Int32, new: Int32)) -> ManifestEntry? { pair.old < 0 ? nil : old[Int(pair.old)] }
+        func newEntry(_ pair: (old: Int32, new: Int32)) -> ManifestEntry? { pair.new < 0 ? nil : new[Int(pair.new)] }
 
         // Replica entries that stand in the master tree's way: a kind change, and everything
         // below a directory that becomes a file or symlink.
         var kindChanged = Set<String>()
-        for pair in pairs {
-            if let o = pair.old, let n = pair.new, o.kind != n.kind { kindChanged.insert(o.path) }
+        for pair in pairs where pair.old >= 0 && pair.new >= 0 && old[Int(pair.old)].kind != new[Int(pair.new)].kind {
+            kindChanged.insert(old[Int(pair.old)].path)
         }
         func isBlocking(_ path: String) -> Bool {
             guard !kindChanged.isEmpty else { return false }
@@ -42,9 +44,11 @@ extension ChangePlan {
 
         // Replica files that keep their content until the new files are in place.
         var copySources: [ContentDigest: String] = [:]
-        for pair in pairs {
-            guard let o = pair.old, o.kind == .file, o.size > 0, let digest = o.digest, copySources[digest] == nil else { continue }
-            let survives = pair.new == nil ? !isBlocking(o.path) : (pair.new!.kind == .file && pair.new!.digest == digest)
+        for pair in pairs where pair.old >= 0 {
+            let o = old[Int(pair.old)]
+            guard o.kind == .file, o.size > 0, let digest = o.digest, copySources[digest] == nil else { continue }
+            let n = newEntry(pair)
+            let survives = n == nil ? !isBlocking(o.path) : (n!.kind == .file && n!.digest == digest)
             if survives { copySources[digest] = o.path }
         }
 
@@ -57,13 +61,15 @@ extension ChangePlan {
         }
 
         for pair in pairs {
-            if let o = pair.old, pair.new == nil || pair.new!.kind != o.kind {
+            let oldAtPath = oldEntry(pair), newAtPath = newEntry(pair)
+            if let o = oldAtPath, newAtPath == nil || newAtPath!.kind != o.kind {
                 let item = ChangeItem(path: o.path, action: .delete(o.kind), entry: nil, previous: o)
                 if isBlocking(o.path) { early.append(item) } else { late.append(item) }
                 touch(o.path)
             }
-            guard let n = pair.new else { continue }
-            let o = pair.old.flatMap { $0.kind == n.kind ? $0 : nil }
+            guard let n = newAtPath else { continue }
+            if let o = oldAtPath, o.sameReplicatedFields(as: n) { continue }  // unchanged: the common case
+            let o = oldAtPath.flatMap { $0.kind == n.kind ? $0 : nil }
             switch n.kind {
             case .directory:
                 if let o {

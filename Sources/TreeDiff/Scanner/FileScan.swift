@@ -9,7 +9,7 @@ extension ScanWalker {
     /// Records a regular file: reuses the previous digest when the quick-check fields match,
     /// otherwise hashes it until two `fstat`s around the hash agree.
     func scanFile(dirfd: CInt, name: UnsafePointer<CChar>, path: String, status: FileStatus) {
-        if let old = previous?.entry(at: path), old.kind == .file, old.digest != nil, old.ctimeNs != 0,
+        if let old = previousEntry(path), old.kind == .file, old.digest != nil, old.ctimeNs != 0,
            old.size == status.size, old.mtimeNs == status.mtimeNs, old.ctimeNs == status.ctimeNs,
            old.inode == status.inode, old.device == status.device {
             record(path: path, status: status, digest: old.digest!, extents: old.extents)

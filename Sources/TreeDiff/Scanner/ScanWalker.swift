@@ -24,6 +24,21 @@ final class ScanWalker {
 
     func release() { buffer.deallocate() }
 
+    /// Where the previous manifest's next entry is expected (the walk runs in nearly sorted order).
+    private var cursor = 0
+
+    /// The previous manifest's entry at `path`: checks the cursor first, else binary search.
+    func previousEntry(_ path: String) -> ManifestEntry? {
+        guard let previous else { return nil }
+        if cursor < previous.entries.count && previous.entries[cursor].path == path {
+            cursor += 1
+            return previous.entries[cursor - 1]
+        }
+        guard let index = previous.index(of: path) else { return nil }
+        cursor = index + 1
+        return previous.entries[index]
+    }
+
     func result() -> ScanResult {
         entries.sort { RelativePath.precedes($0.path, $1.path) }
         return ScanResult(manifest: Manifest(sortedUnchecked: entries), excluded: excluded, warnings: warnings, stats: stats)
@@ -78,17 +93,23 @@ final class ScanWalker {
             unreadableDirectory(path, error)
             return
         }
+        // Stat every child first, then visit them in name order: the walk then produces
+        // nearly sorted entries (cheap final sort) and meets the previous manifest in order.
+        var children: [(name: String, status: FileStatus)] = []
         let readError = stream.forEachName { name in
             guard let child = String(validatingCString: name) else {
-                warnings.append(ScanWarning(path: path + "/" + String(cString: name), code: .invalidName, keptPrevious: false))
+                warnings.append(ScanWarning(path: path + "/" + String(decoding: UnsafeRawBufferPointer(start: name, count: strlen(name)), as: UTF8.self), code: .invalidName, keptPrevious: false))
                 return
             }
-            let childPath = path + "/" + child
             switch Sys.lstatAt(stream.fd, name) {
             case .failure(.noSuchFileOrDirectory): return  // deleted since readdir: gone
-            case .failure(let errno): keepPrevious(childPath, .unreadable(errno))
-            case .success(let status): visit(dirfd: stream.fd, name: name, path: childPath, status: status)
+            case .failure(let errno): keepPrevious(path + "/" + child, .unreadable(errno))
+            case .success(let status): children.append((child, status))
             }
+        }
+        children.sort { RelativePath.precedes($0.name, $1.name) }
+        for child in children {
+            child.name.withCString { visit(dirfd: stream.fd, name: $0, path: path + "/" + child.name, status: child.status) }
         }
         if let readError { warnings.append(ScanWarning(path: path, code: .unreadable(readError), keptPrevious: false)) }
     }
@@ -103,6 +124,7 @@ final class ScanWalker {
         }
         switch status.kind {
         case .directory:
+            _ = previousEntry(path)  // keeps the lookup cursor in step
             entries.append(ManifestEntry(
                 path: path, kind: .directory, mode: status.mode, uid: status.uid, gid: status.gid,
                 mtimeNs: status.mtimeNs, ctimeNs: status.ctimeNs, inode: status.inode, device: status.device))
