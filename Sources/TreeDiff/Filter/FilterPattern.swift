@@ -15,8 +15,8 @@ public struct FilterPattern: Sendable, Hashable, CustomStringConvertible {
     /// Whether the pattern ends with `/` (matches directories only).
     public let matchesDirectoriesOnly: Bool
 
-    private let body: [UInt8]          // without the trailing `/`, with any leading `/`
-    private let slashCount: Int        // `/` in `body`, the leading one included
+    private let body: [UInt8]          // without the trailing `/` nor the leading `/`
+    private let slashCount: Int        // `/` in the pattern, a leading one included
     private let isWild: Bool           // holds `*`, `?` or `[`
     private let hasDoubleStar: Bool    // holds `**`
     private let startsWithDoubleStar: Bool
@@ -47,7 +47,7 @@ public struct FilterPattern: Sendable, Hashable, CustomStringConvertible {
         }
         slashCount = bytes.filter { $0 == UInt8(ascii: "/") }.count
         isAnchored = bytes.first == UInt8(ascii: "/")
-        body = bytes
+        body = isAnchored ? Array(bytes.dropFirst()) : bytes
     }
 
     public var description: String { text }
@@ -78,7 +78,7 @@ public struct FilterPattern: Sendable, Hashable, CustomStringConvertible {
             return false
         }
 
-        let pattern = isAnchored ? Array(body.dropFirst()) : body
+        let pattern = body
         let slashHandling: Int
         if !isAnchored && slashCount > 0 && !hasDoubleStar {
             slashHandling = slashCount + 1      // the last slashCount+1 components
