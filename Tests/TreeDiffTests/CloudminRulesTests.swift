@@ -239,3 +239,26 @@ private func scanExcluded(_ root: String, _ filter: CloudminFilter) throws -> [S
         }
     }
 }
+
+@Suite struct CloudminExplain {
+    @Test func explainNamesTheExcludedAncestor() throws {
+        let scratch = try FilterScratch()
+        try scratch.file("etc/webmin/server-manager/5.serv", "id=5\nparent=0\n")
+        try scratch.file("etc/webmin/server-manager/5/history", "h\n")
+        let user = FilterList(try FilterRulesParser.parse("- /var/cache/\n", file: "site.rules"))
+        let (filter, _) = try CloudminFilter.load(root: scratch.path, user: user)
+        let inGuest = filter.explain("etc/webmin/server-manager/5/history", isDirectory: false)
+        #expect(!inGuest.decision.included)
+        #expect(inGuest.excludedAncestor == "etc/webmin/server-manager/5")
+        guard case let .builtIn(exclusion)? = inGuest.decider else { Issue.record("no built-in decider"); return }
+        #expect(exclusion.kind == .guestOnMaster(systemID: "5"))
+        // The path alone would pass: only the scan order hides it.
+        #expect(filter.decide("etc/webmin/server-manager/5/history", isDirectory: false).included)
+
+        let inCache = filter.explain("var/cache/x/y", isDirectory: false)
+        #expect(inCache.excludedAncestor == "var/cache")
+        #expect(inCache.decider == .user(user.rules[0]))
+        let plain = filter.explain("var/other", isDirectory: false)
+        #expect(plain.decision == .defaultInclude && plain.decider == nil && plain.excludedAncestor == nil)
+    }
+}

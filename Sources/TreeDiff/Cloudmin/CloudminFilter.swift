@@ -60,7 +60,9 @@ public struct CloudminFilter: PathFilter, Sendable, Hashable {
         var prefix = ""
         for component in components.dropLast() {
             prefix += prefix.isEmpty ? String(component) : "/" + component
-            if let decider = match(prefix, isDirectory: true), case let decision = Self.decision(decider), !decision.included {
+            guard let decider = match(prefix, isDirectory: true) else { continue }
+            let decision = Self.decision(decider)
+            if !decision.included {
                 return Explanation(decision: decision, decider: decider, excludedAncestor: prefix)
             }
         }
