@@ -57,6 +57,7 @@ final class DeltaScratch {
 }
 
 /// Opens a file, runs `body`, closes it.
+@discardableResult
 func withFile<T>(_ path: String, _ mode: FileDescriptor.AccessMode,
                  create: Bool = false, _ body: (FileDescriptor) throws -> T) throws -> T {
     let fd = try FileDescriptor.open(FilePath(path), mode,

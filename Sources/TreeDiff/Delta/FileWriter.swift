@@ -6,8 +6,8 @@ import Glibc
 import Darwin
 #endif
 
-/// Writes a stream to a file at increasing offsets, optionally leaving holes where whole
-/// 4 KiB pages are zero (the file's size is fixed by `finish()`).
+/// Writes a stream to a file at increasing offsets, optionally leaving holes where the data
+/// is zero, checked per 4 KiB page of the file (the file's size is fixed by `finish()`).
 public final class FileWriter {
     /// Granularity of holes: one page.
     public static let pageSize = 4096
@@ -38,7 +38,8 @@ public final class FileWriter {
             let pageEnd = Int((offset / Int64(Self.pageSize) + 1) * Int64(Self.pageSize) - offset)
             let n = min(pageEnd, chunk.count - start)
             let piece = UnsafeRawBufferPointer(rebasing: chunk[start..<start + n])
-            if n == Self.pageSize, Self.zeroPage.withUnsafeBytes({ memcmp($0.baseAddress!, piece.baseAddress!, n) }) == 0 {
+            // Any all-zero piece can be skipped: the file started empty, so it reads as zeros.
+            if Self.zeroPage.withUnsafeBytes({ memcmp($0.baseAddress!, piece.baseAddress!, n) }) == 0 {
                 offset += Int64(n)
             } else {
                 try writeAll(piece)
