@@ -14,6 +14,12 @@ public enum DeltaFiles {
         public var copiedBytes: Int64
         /// Bytes of delta emitted.
         public var deltaBytes: Int64
+
+        public init(literalBytes: Int64, copiedBytes: Int64, deltaBytes: Int64) {
+            self.literalBytes = literalBytes
+            self.copiedBytes = copiedBytes
+            self.deltaBytes = deltaBytes
+        }
     }
 
     /// Streams everything readable from `fd` (from its current offset to EOF) into `body`,

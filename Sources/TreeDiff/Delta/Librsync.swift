@@ -84,15 +84,20 @@ final class LibrsyncJobHandle {
         rs_sig_begin(blockLength, strongLength, rs_magic_number(rawValue: magic)).map(LibrsyncJobHandle.init)
     }
 
-    /// Wraps `rs_delta_begin`; the signature must outlive the job (the caller keeps it).
+    /// Wraps `rs_delta_begin`; the handle keeps the signature alive until the job is freed.
     static func delta(signature: LibrsyncSignatureHandle) -> LibrsyncJobHandle? {
-        rs_delta_begin(signature.pointer).map(LibrsyncJobHandle.init)
+        let handle = rs_delta_begin(signature.pointer).map(LibrsyncJobHandle.init)
+        handle?.keepAlive = signature
+        return handle
     }
 
-    /// Wraps `rs_loadsig_begin`; librsync stores the new `rs_signature_t*` into `into.pointer`
-    /// as the job runs, and `into` frees it.
+    /// Wraps `rs_loadsig_begin`, which allocates the `rs_signature_t` into `sink.slot` and
+    /// fills it as the job runs; `sink` frees it, and the handle keeps `sink` alive until the
+    /// job is freed.
     static func loadSignature(into sink: LibrsyncSignatureSink) -> LibrsyncJobHandle? {
-        rs_loadsig_begin(sink.slot).map(LibrsyncJobHandle.init)
+        let handle = rs_loadsig_begin(sink.slot).map(LibrsyncJobHandle.init)
+        handle?.keepAlive = sink
+        return handle
     }
 
     /// Wraps `rs_patch_begin`; `patchCopyCallback` reads the base through `base`, which this
@@ -101,11 +106,13 @@ final class LibrsyncJobHandle {
         let job = rs_patch_begin(patchCopyCallback, Unmanaged.passUnretained(base as AnyObject).toOpaque())
         guard let job else { return nil }
         let handle = LibrsyncJobHandle(job)
-        handle.base = base
+        handle.keepAlive = base
         return handle
     }
 
-    private var base: LibrsyncBaseSource?
+    /// What the C job points into (signature, signature slot or patch base): released only
+    /// after `rs_job_free` has run in deinit.
+    private var keepAlive: AnyObject?
 
     /// Wraps `rs_job_iter`: runs the job until it blocks, finishes or fails.
     func iterate(_ buffers: inout LibrsyncBuffers) -> LibrsyncStep {

@@ -6,7 +6,6 @@ import SystemPackage
 /// is read with `pread` at the offsets the delta's COPY commands name, straight into the
 /// output buffer. Wraps `rs_patch_begin` (with a copy callback) and `rs_job_iter`.
 public final class Patcher {
-    private let base: BaseFileReader
     private let driver: JobDriver
 
     /// Starts a patch job.
@@ -18,7 +17,6 @@ public final class Patcher {
         guard let job = LibrsyncJobHandle.patch(base: reader) else {
             throw DeltaError(.internal(result: 107), context: "starting patch")
         }
-        self.base = reader
         let driver = JobDriver(handle: job, context: "applying delta")
         driver.ioErrno = { [reader] in reader.lastErrno }
         self.driver = driver
