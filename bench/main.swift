@@ -1,2 +1,1 @@
-// Benchmarks (not tests). Subcommands are added per layer.
-print("cloudmin-bench: no benchmarks yet")
+try runDeltaBench(arguments: Array(CommandLine.arguments.dropFirst()))
