@@ -101,4 +101,19 @@ struct HostKeyTests {
         #expect(error.code == .hostKeyMismatch)
         #expect(!FileManager.default.fileExists(atPath: path))
     }
+
+    @Test("when only the server's ECDSA key is pinned, the handshake asks for ECDSA, not ed25519")
+    func pinnedTypePreferred() throws {
+        let scratch = try ScratchDirectory()
+        let client = try TestKeys.generate(.ed25519, in: scratch.path)
+        let ecdsaHost = try TestKeys.generate(.ecdsa, in: scratch.path, name: "host_ecdsa")
+        let server = try SSHServer.start(authorizedKeys: [client.publicKeyLine], extraConfig: ["HostKey \(ecdsaHost.privateKeyPath)"])
+        let fields = ecdsaHost.publicKeyLine.split(separator: " ")
+        let knownHosts = try server.writeKnownHosts(lines: ["[127.0.0.1]:\(server.port) \(fields[0]) \(fields[1])"])
+        let session = try SSHSession.connect(host: "127.0.0.1", port: server.port, user: server.user,
+                                             identity: .keyFile(path: client.privateKeyPath),
+                                             hostKeyPolicy: .requireKnown(knownHostsPath: knownHosts))
+        #expect(session.serverHostKey.type == "ecdsa-sha2-nistp256")
+        #expect(session.serverHostKey.fingerprint == ecdsaHost.fingerprint)
+    }
 }

@@ -156,6 +156,27 @@ enum LibSSH2 {
         }
     }
 
+    /// The algorithm name of the first key pinned for `name` in `file`, whatever its type
+    /// (`libssh2_knownhost_checkp` with key type 0 and an empty key reports the first entry for
+    /// the host as a mismatch). Used to prefer the pinned key type in the handshake, as OpenSSH does.
+    static func pinnedKeyAlgorithm(session s: OpaquePointer, file: String, name: String) -> String? {
+        guard FileManager.default.fileExists(atPath: file), let hosts = libssh2_knownhost_init(s) else { return nil }
+        defer { libssh2_knownhost_free(hosts) }
+        guard libssh2_knownhost_readfile(hosts, file, LIBSSH2_KNOWNHOST_FILE_OPENSSH) >= 0 else { return nil }
+        var found: UnsafeMutablePointer<libssh2_knownhost>?
+        let mask = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_BASE64
+        guard libssh2_knownhost_checkp(hosts, name, -1, "", 0, mask, &found) == LIBSSH2_KNOWNHOST_CHECK_MISMATCH,
+              let type = found?.pointee.typemask else { return nil }
+        switch type & LIBSSH2_KNOWNHOST_KEY_MASK {
+        case LIBSSH2_KNOWNHOST_KEY_ED25519: return "ssh-ed25519"
+        case LIBSSH2_KNOWNHOST_KEY_ECDSA_256: return "ecdsa-sha2-nistp256"
+        case LIBSSH2_KNOWNHOST_KEY_ECDSA_384: return "ecdsa-sha2-nistp384"
+        case LIBSSH2_KNOWNHOST_KEY_ECDSA_521: return "ecdsa-sha2-nistp521"
+        case LIBSSH2_KNOWNHOST_KEY_SSHRSA: return "ssh-rsa"
+        default: return nil
+        }
+    }
+
     // MARK: Authentication
 
     /// `libssh2_userauth_publickey_fromfile_ex`.

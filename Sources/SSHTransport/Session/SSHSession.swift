@@ -68,7 +68,8 @@ public final class SSHSession {
         }
         let fd = try TCPSocket.connect(host: host, port: port, timeout: options.connectTimeout, label: label)
         let session = try SSHSession(socket: fd, label: label, options: options)
-        try session.handshake()
+        try session.handshake(preferring: LibSSH2.pinnedKeyAlgorithm(
+            session: session.raw, file: hostKeyPolicy.knownHostsPath, name: KnownHosts.entryName(host: host, port: port)))
         try session.verifyHostKey(host: host, port: port, policy: hostKeyPolicy)
         try session.authenticate(user: user, identity: identity)
         return session
@@ -76,9 +77,16 @@ public final class SSHSession {
 
     // MARK: Handshake and host key
 
-    private func handshake() throws {
+    /// Sets algorithm preferences (the pinned host key type first, when known) and runs the
+    /// key exchange.
+    private func handshake(preferring pinnedAlgorithm: String?) throws {
+        var hostKeyAlgorithms = options.hostKeyAlgorithms
+        if let pinnedAlgorithm, hostKeyAlgorithms.contains(pinnedAlgorithm) {
+            hostKeyAlgorithms.removeAll { $0 == pinnedAlgorithm }
+            hostKeyAlgorithms.insert(pinnedAlgorithm, at: 0)
+        }
         let prefs: [(LibSSH2.Method, [String])] = [
-            (.hostKey, options.hostKeyAlgorithms), (.cryptClientToServer, options.ciphers),
+            (.hostKey, hostKeyAlgorithms), (.cryptClientToServer, options.ciphers),
             (.cryptServerToClient, options.ciphers), (.macClientToServer, options.macs),
             (.macServerToClient, options.macs),
         ]
