@@ -94,4 +94,23 @@ struct ConnectAuthTests {
         #expect(!session.isUsable)
         #expect(sshErrorCode { _ = try sftp.stat("/") } == .disconnected)
     }
+
+    @Test("cancelling the task stops a wait on a silent server with .cancelled, long before the read timeout")
+    func cancellation() async throws {
+        let f = try Fixture()
+        defer { f.server.resume() }
+        let task = Task.detached { () -> SSHError.Code? in
+            var options = SSHSessionOptions()
+            options.readTimeout = .seconds(600)
+            return sshErrorCode {
+                let session = try f.connect(options: options)
+                let sftp = try SFTPClient(session: session)
+                f.server.pause()
+                _ = try sftp.stat("/")
+            }
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        task.cancel()
+        #expect(await task.value == .cancelled)
+    }
 }

@@ -3,7 +3,7 @@ import SSHTransport
 import TestSupport
 
 /// One sshd with one authorized client key and a known_hosts file pinning its host key.
-final class Fixture {
+final class Fixture: Sendable {
     let scratch: ScratchDirectory
     let key: TestKey
     let server: SSHServer
