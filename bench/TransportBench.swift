@@ -7,15 +7,21 @@ import TestSupport
 /// loopback sshd, same cipher and MAC, in the same run.
 ///
 /// Arguments: `--size-mib N` (default 1024), `--buffer-kib K[,K...]` (default 1024; several
-/// values sweep the transfer buffer size), `--runs N` (best of N, default 1).
+/// values sweep the transfer buffer size), `--runs N` (best of N, default 1), `--no-openssh`
+/// (only SSHTransport, e.g. for profiling), `--cipher NAME` / `--mac NAME` (force an algorithm
+/// on both SSHTransport and the OpenSSH tools).
 func runTransportBench(arguments: [String]) throws {
-    var sizeMiB = 1024, buffers = [1024], runs = 1
+    var sizeMiB = 1024, buffers = [1024], runs = 1, withOpenSSH = true
+    var options = SSHSessionOptions()
     var it = arguments.makeIterator()
     while let arg = it.next() {
         switch arg {
         case "--size-mib": sizeMiB = Int(it.next() ?? "") ?? sizeMiB
         case "--buffer-kib": buffers = (it.next() ?? "").split(separator: ",").compactMap { Int($0) }
         case "--runs": runs = max(1, Int(it.next() ?? "") ?? 1)
+        case "--no-openssh": withOpenSSH = false
+        case "--cipher": options.ciphers = [it.next() ?? ""]
+        case "--mac": options.macs = [it.next() ?? ""]
         default: throw TransportBenchError.usage("unknown argument \(arg); use --size-mib N --buffer-kib K[,K] --runs N")
         }
     }
@@ -31,7 +37,7 @@ func runTransportBench(arguments: [String]) throws {
 
     let session = try SSHSession.connect(host: "127.0.0.1", port: server.port, user: server.user,
                                          identity: .keyFile(path: key.privateKeyPath),
-                                         hostKeyPolicy: .requireKnown(knownHostsPath: knownHosts))
+                                         hostKeyPolicy: .requireKnown(knownHostsPath: knownHosts), options: options)
     let algorithms = session.negotiatedAlgorithms
     let cipher = algorithms.cipherClientToServer, mac = algorithms.macClientToServer
     print("negotiated by libssh2: cipher \(cipher), MAC \(mac), kex \(algorithms.kex)")
@@ -64,6 +70,10 @@ func runTransportBench(arguments: [String]) throws {
         try? FileManager.default.removeItem(atPath: back)
     }
     try session.close()
+    if !withOpenSSH {
+        for (name, up, down) in rows { print(name, String(format: "upload %.1f MiB/s, download %.1f MiB/s", up, down)) }
+        return
+    }
 
     let common = ["-q", "-c", cipher, "-o", "MACs=\(mac)", "-i", key.privateKeyPath, "-o", "UserKnownHostsFile=\(knownHosts)",
                   "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes"]

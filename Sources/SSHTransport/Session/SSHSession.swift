@@ -169,7 +169,7 @@ public final class SSHSession {
             if !result.agentReachable {
                 throw error(op, code: .authFailed, hint: "no identity file given and no ssh-agent reachable (SSH_AUTH_SOCK); pass a key file")
             }
-            throw error(op, code: result.identities == 0 ? .authFailed : .authFailed,
+            throw error(op, code: .authFailed,
                         hint: "the agent offered \(result.identities) key(s) and none was accepted; add one to the remote authorized_keys")
         }
     }
@@ -210,7 +210,7 @@ public final class SSHSession {
     func waitForSocket(_ operation: String, since lastProgress: inout ContinuousClock.Instant) throws {
         if Task.isCancelled {
             markBroken()
-            throw SSHError(.cancelled, host: label, operation: operation, hint: "")
+            throw SSHError(.cancelled, host: label, operation: operation)
         }
         let idle = ContinuousClock.now - lastProgress
         let remaining = options.readTimeout - idle
