@@ -108,12 +108,12 @@ extension ReplicaStore {
             prepareList += Self.encodePrepareLine(dir, temp) + "\n"
         }
         try AtomicFile.write(Array(prepareList.utf8), to: prepareFile)
-        CrashPoint.hit("prepared-list")
+        try crashPoint.hit("prepared-list")
         var bytesPlaced: Int64 = 0
         for (entry, source) in placements {
             let (temp, dir) = staged[entry.path]!
             bytesPlaced += try stage(entry, from: source, temp: temp, in: dir)
-            CrashPoint.hit("staged")
+            try crashPoint.hit("staged")
         }
         try manifest.save(to: nextManifestFile)
 
@@ -143,7 +143,7 @@ extension ReplicaStore {
         let journal = Journal(generation: generation, lineage: lineage,
                               steps: removes + mkdirs + places + metadata + dirMetadata)
         try AtomicFile.write(journal.encoded(), to: journalFile)
-        CrashPoint.hit("journal-written")
+        try crashPoint.hit("journal-written")
         try apply(journal)
         try finalize(journal)
         return CommitOutcome(generation: try self.generation(), plan: plan.summary, bytesPlaced: bytesPlaced)
@@ -272,7 +272,7 @@ extension ReplicaStore {
             case .metadata(let entry):
                 try writer.applyMetadata(entry)
             }
-            CrashPoint.hit("applied")
+            try crashPoint.hit("applied")
         }
         for dir in touched.sorted() {
             try? writer.withDirectory(.inTree(dir)) { try TreeSys.fsync($0) }
@@ -296,7 +296,7 @@ extension ReplicaStore {
         try Manifest(entries: recorded).save(to: liveManifestFile)
         try saveGeneration(GenerationRecord(generation: journal.generation, lineage: journal.lineage,
                                             treeDigest: next.treeDigest, committedAt: Date().timeIntervalSince1970))
-        CrashPoint.hit("finalized")
+        try crashPoint.hit("finalized")
         try FileManager.default.removeItem(atPath: journalFile)
         try? FileManager.default.removeItem(atPath: prepareFile)
         try? FileManager.default.removeItem(atPath: nextManifestFile)
@@ -322,17 +322,42 @@ extension ManifestEntry {
     var allocatedBytes: Int64 { extents.isEmpty ? size : extents.reduce(0) { $0 + $1.length } }
 }
 
-/// A test-only hook: with `CLOUDMIN_MIRROR_CRASH_AT=N` in the environment, the process kills
-/// itself with SIGKILL at the N-th crash point it passes (counted over the whole commit), so
-/// tests can crash a commit at every step of its journal.
-enum CrashPoint {
-    // Only the commit path touches it, and a replica runs one commit at a time under its lock.
-    nonisolated(unsafe) static var remaining: Int? = ProcessInfo.processInfo.environment["CLOUDMIN_MIRROR_CRASH_AT"].flatMap(Int.init)
+/// A test-only hook that stops a commit at its N-th step, as a crash there would.
+///
+/// With `CLOUDMIN_MIRROR_CRASH_AT=N` in the environment, the process kills itself with SIGKILL
+/// at the N-th point it passes (counted over the whole commit, including recovery), so tests
+/// can crash a real `replica serve` at every step of its journal. In-process tests set
+/// `ReplicaStore.crashPoint` to throw instead, leaving the state exactly as a crash would.
+public final class CrashPoint: @unchecked Sendable {
+    // @unchecked: a store and its crash point are used by one commit at a time, under the
+    // replica's run lock.
+    public enum Action: Sendable { case kill, throwError }
+    /// Thrown by `.throwError` at the chosen step.
+    public struct Simulated: Error, Sendable, Hashable { public var step: Int; public var label: String }
 
-    static func hit(_ label: String) {
-        guard var n = remaining else { return }
-        n -= 1
-        remaining = n
-        if n == 0 { kill(getpid(), SIGKILL) }
+    var remaining: Int?
+    var passed = 0
+    let action: Action
+
+    public init(at step: Int?, action: Action) {
+        remaining = step
+        self.action = action
+    }
+
+    /// From `CLOUDMIN_MIRROR_CRASH_AT`, killing the process.
+    public static func fromEnvironment() -> CrashPoint {
+        CrashPoint(at: ProcessInfo.processInfo.environment["CLOUDMIN_MIRROR_CRASH_AT"].flatMap(Int.init), action: .kill)
+    }
+
+    /// Steps passed so far (to learn how many a commit has).
+    public var stepsPassed: Int { passed }
+
+    func hit(_ label: String) throws {
+        passed += 1
+        guard let n = remaining, passed == n else { return }
+        switch action {
+        case .kill: kill(getpid(), SIGKILL)
+        case .throwError: throw Simulated(step: n, label: label)
+        }
     }
 }

@@ -28,6 +28,8 @@ public final class ReplicaStore {
     public let trees: [String]
     let objects: ObjectStore
     let writer: TreeWriter
+    /// Where a test stops the commit (from the environment by default).
+    public var crashPoint = CrashPoint.fromEnvironment()
 
     /// Opens (creating when missing) the replica state under `stateDirectory`.
     /// - Parameters:
