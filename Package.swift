@@ -53,11 +53,15 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // A real OpenSSH sshd on loopback, started and stopped by its owner: for the demo's
+        // replica, the benchmarks and the end-to-end tests.
+        .target(name: "LoopbackSSHD"),
+
         // Layer 2: the replication engine (roles, runs, staging, commit).
         .target(
             name: "MirrorEngine",
             dependencies: [
-                "TreeDiff", "SSHTransport",
+                "TreeDiff", "SSHTransport", "LoopbackSSHD",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -77,7 +81,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "TreeDiff", "SSHTransport",
+                "TreeDiff", "SSHTransport", "LoopbackSSHD",
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             path: "Tests/TestSupport"

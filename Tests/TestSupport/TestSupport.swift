@@ -14,3 +14,6 @@ public enum TestSupport {
         fatalError("Package.swift not found above \(#filePath)")
     }()
 }
+
+// The loopback sshd the tests start lives in the LoopbackSSHD library (the demo uses it too).
+@_exported import LoopbackSSHD

@@ -19,7 +19,7 @@ final class ObjectStore {
     }
 
     func path(_ digest: ContentDigest) -> String { "\(directory)/\(digest)" }
-    private func partPath(_ digest: ContentDigest) -> String { "\(directory)/\(digest).part" }
+    func partPath(_ digest: ContentDigest) -> String { "\(directory)/\(digest).part" }
     private func progressPath(_ digest: ContentDigest) -> String { "\(directory)/\(digest).part.progress" }
 
     /// Whether a complete, verified object is staged.
@@ -66,7 +66,7 @@ final class ObjectStore {
         try? AtomicFile.write(Array("\(received)\n".utf8), to: progressPath(digest))
     }
 
-    fileprivate func complete(_ digest: ContentDigest) throws {
+    func complete(_ digest: ContentDigest) throws {
         try TreeSys.check(rename(partPath(digest), path(digest)))
         _ = unlink(progressPath(digest))
     }

@@ -1,4 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
+import SystemPackage
 import TreeDiff
 
 /// What generation a replica holds, saved with every commit.
@@ -80,6 +84,21 @@ public final class ReplicaStore {
         let previous = fullRehash ? nil : try? recordedManifest()
         let result = try Scanner(root: root, trees: trees).scan(previous: previous)
         return result.manifest
+    }
+
+    /// Opens content with this digest: a staged object, or a live file the recorded manifest
+    /// says holds it (read without following symlinks). nil when the replica has none.
+    func openContent(_ digest: ContentDigest) throws -> FileDescriptor? {
+        if objects.has(digest) {
+            return try FileDescriptor.open(FilePath(objects.path(digest)), .readOnly, options: [.noFollow, .closeOnExec])
+        }
+        guard let manifest = try recordedManifest() else { return nil }
+        for path in manifest.pathsByDigest()[digest] ?? [] {
+            if let fd = try? writer.withParent(of: path, { d, name in try TreeSys.openFile(d, name, flags: O_RDONLY) }) {
+                return FileDescriptor(rawValue: fd)
+            }
+        }
+        return nil
     }
 
     /// Free bytes on the filesystem of the first tree (or the root).

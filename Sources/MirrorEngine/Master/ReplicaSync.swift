@@ -1,0 +1,245 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import SSHTransport
+import SystemPackage
+import TreeDiff
+
+/// Brings one replica to the master's generation: hello, plan, ship, commit.
+final class ReplicaSync {
+    /// Files at least this big go as deltas when the replica holds an older version.
+    static let deltaThreshold: Int64 = 64 << 10
+
+    let owner: MirrorRun
+    let context: MirrorContext
+    let state: MasterState
+    let replica: ReplicaConfig
+    let manifest: Manifest
+    private(set) var record: MasterRecord
+    let fingerprint: String
+    let options: RunOptions
+    private let reader: TreeWriter
+    private var result: ReplicaRunResult
+
+    init(run: MirrorRun, context: MirrorContext, state: MasterState, replica: ReplicaConfig, manifest: Manifest,
+         record: MasterRecord, fingerprint: String, options: RunOptions) {
+        self.owner = run
+        self.context = context
+        self.state = state
+        self.replica = replica
+        self.manifest = manifest
+        self.record = record
+        self.fingerprint = fingerprint
+        self.options = options
+        reader = TreeWriter(root: context.paths.rootDirectory, trees: context.trees)
+        result = ReplicaRunResult(name: replica.name)
+    }
+
+    /// Runs; failures end up in the result (and in the replica's record), never thrown.
+    func perform() -> ReplicaRunResult {
+        let start = Date()
+        var saved = (try? state.replica(replica.name)) ?? ReplicaRecord(name: replica.name)
+        saved.lastAttempt = start.timeIntervalSince1970
+        do {
+            try sync(&saved)
+            saved.lastError = nil
+            saved.failures = 0
+        } catch {
+            result.error = "\(error)"
+            saved.lastError = "\(error)"
+            saved.failures += 1
+        }
+        result.seconds = Date().timeIntervalSince(start)
+        if !options.dryRun {
+            saved.lastSeconds = result.seconds
+            saved.lastBytesSent = result.bytesSent
+            saved.lastFilesSent = result.filesSent + result.deltasSent
+            try? state.save(saved)
+        }
+        return result
+    }
+
+    /// Opens the replication connection to a replica.
+    static func connect(_ replica: ReplicaConfig, context: MirrorContext, policy: HostKeyPolicy) throws -> (SSHSession, ExecChannel) {
+        let identity = context.paths.host(replica.identity ?? context.config.identity)
+        let session = try SSHSession.connect(host: replica.host, port: replica.port, user: replica.user,
+                                             identity: .keyFile(path: identity, passphrase: nil), hostKeyPolicy: policy)
+        let channel = try ExecChannel(session: session, command: "cloudmin-mirror-rpc")
+        return (session, channel)
+    }
+
+    private func sync(_ saved: inout ReplicaRecord) throws {
+        let policy = HostKeyPolicy.requireKnown(knownHostsPath: context.paths.host(context.config.knownHosts))
+        let (session, channel) = try Self.connect(replica, context: context, policy: policy)
+        defer { try? session.close() }
+        let client = try ReplicaClient(stream: ExecStream(channel), peer: "replica \(replica.name)",
+                                       compressionLevel: context.config.compressionLevel)
+        defer {
+            client.bye()
+            result.bytesSent = Int64(client.bytesSent)
+        }
+        let hello = try client.hello(fingerprint: fingerprint, lineage: record.lineage)
+        guard hello.role == "replica", hello.acceptedMaster == fingerprint else {
+            throw ReplicaError(.wrongRole, path: "replica \(replica.name)", detail: "it accepts master \(hello.acceptedMaster)")
+        }
+        result.previousGeneration = hello.generation
+        // A replica ahead of our counter in our own lineage (master state restored from
+        // backup): move past it so generations keep increasing.
+        if hello.lineage == record.lineage && hello.generation >= record.generation && hello.treeDigest != manifest.treeDigest {
+            record.generation = hello.generation + 1
+            if !options.dryRun { try state.save(record) }
+        }
+        if hello.treeDigest == manifest.treeDigest && !options.forceManifest {
+            result.upToDate = true
+            result.generation = hello.generation
+            try recordSuccess(&saved, generation: hello.generation)
+            return
+        }
+
+        // What the replica holds: our record of it when it matches, else its own manifest.
+        var base: Manifest
+        if !options.forceManifest, saved.generation == hello.generation, saved.treeDigest == hello.treeDigest,
+           let cached = state.replicaManifest(replica.name), cached.treeDigest == hello.treeDigest {
+            base = cached
+        } else {
+            base = try client.manifest(fullRehash: options.fullRehash)
+            result.fetchedManifest = true
+        }
+        let plan = ChangePlan.make(from: base, to: manifest)
+        result.summary = plan.summary
+        if options.itemize || options.dryRun { result.itemized = plan.itemizedLines }
+        if options.dryRun { result.generation = hello.generation; return }
+
+        // Content the replica lacks: not in its trees, not staged.
+        let onReplica = Set(base.pathsByDigest().keys).union(hello.staged)
+        var needed: [(entry: ManifestEntry, base: ContentDigest?)] = []
+        var seen = Set<ContentDigest>()
+        for item in plan.items {
+            guard let entry = item.entry, entry.kind == .file, let digest = entry.digest, entry.size > 0 else { continue }
+            guard !onReplica.contains(digest), seen.insert(digest).inserted else { continue }
+            if case .changedFile(let b) = item.action { needed.append((entry, b)) } else { needed.append((entry, nil)) }
+        }
+        let bytesNeeded = needed.reduce(Int64(0)) { $0 + $1.entry.allocatedBytes }
+        guard bytesNeeded < hello.freeBytes else {
+            throw ReplicaError(.noSpace, path: "replica \(replica.name)",
+                               detail: "needs about \(bytesNeeded) bytes, \(hello.freeBytes) free; free space there and run again")
+        }
+
+        // Ship: deltas where the replica has an older version of a big file, whole otherwise.
+        var viaDelta = Set<ContentDigest>()
+        for (i, item) in needed.enumerated() {
+            if let b = item.base, item.entry.size >= Self.deltaThreshold, try sendDelta(item.entry, base: b, client) {
+                viaDelta.insert(item.entry.digest!)
+                result.deltasSent += 1
+            } else {
+                try sendObject(item.entry, resumeAt: hello.partial[item.entry.digest!] ?? 0, client)
+                result.filesSent += 1
+            }
+            if (i + 1) % 500 == 0 { owner.log("\(replica.name): \(i + 1)/\(needed.count) files staged") }
+        }
+        let first = try client.flush()
+        // A delta that failed (its base changed on the replica) goes again whole.
+        let retry = first.failures.filter { viaDelta.contains($0.digest) && $0.code != "noSpace" }
+        let retried = Set(retry.map(\.digest))
+        var failures = first.failures.filter { !retried.contains($0.digest) }
+        for item in needed where retried.contains(item.entry.digest!) {
+            try sendObject(item.entry, resumeAt: 0, client)
+            result.filesSent += 1
+            result.deltasSent -= 1
+        }
+        if !retry.isEmpty { failures += try client.flush().failures }
+        if let failure = failures.first {
+            let path = needed.first { $0.entry.digest == failure.digest }?.entry.path ?? "\(failure.digest)"
+            throw ReplicaError(.io, path: path, detail: failure.code == "digestMismatch"
+                ? "it changed while being sent; the next run picks up its new content"
+                : "the replica could not stage it: \(failure.message)")
+        }
+
+        let reply = try client.commit(manifest, generation: record.generation, lineage: record.lineage)
+        guard reply.treeDigest == manifest.treeDigest else {
+            throw ReplicaError(.corruptState, path: "replica \(replica.name)", detail: "committed tree digest \(reply.treeDigest) differs from the master's")
+        }
+        result.generation = reply.generation
+        try state.saveReplicaManifest(manifest, replica.name)
+        try recordSuccess(&saved, generation: reply.generation)
+    }
+
+    private func recordSuccess(_ saved: inout ReplicaRecord, generation: UInt64) throws {
+        saved.generation = generation
+        saved.treeDigest = manifest.treeDigest
+        saved.lastSuccess = Date().timeIntervalSince1970
+    }
+
+    /// Opens a master file for reading (never through a symlink).
+    private func open(_ entry: ManifestEntry) throws -> FileDescriptor {
+        FileDescriptor(rawValue: try reader.withParent(of: entry.path) { d, name in try TreeSys.openFile(d, name, flags: O_RDONLY) })
+    }
+
+    /// Sends a file's data extents whole, compressed, skipping what already arrived.
+    private func sendObject(_ entry: ManifestEntry, resumeAt: Int64, _ client: ReplicaClient) throws {
+        let extents = entry.extents.isEmpty ? [DataExtent(offset: 0, length: entry.size)]
+            : entry.extents.filter { $0.length > 0 && $0 != DataExtent.allHole }
+        let fd = try open(entry)
+        defer { try? fd.close() }
+        try client.beginObject(PutObject(digest: entry.digest!, size: entry.size, extents: extents, resumeAt: resumeAt))
+        result.resumedBytes += resumeAt
+        var skip = resumeAt
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        for e in extents {
+            var position = e.offset
+            if skip >= e.length { skip -= e.length; continue }
+            position += skip
+            skip = 0
+            while position < e.end {
+                let want = Int(min(Int64(buffer.count), e.end - position))
+                let n = try buffer.withUnsafeMutableBytes { try fd.read(fromAbsoluteOffset: position, into: UnsafeMutableRawBufferPointer(rebasing: $0[..<want])) }
+                if n == 0 { break }  // shrank since the scan: the replica's digest check refuses it
+                try buffer.withUnsafeBytes { try client.sendData(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
+                position += Int64(n)
+            }
+        }
+        try client.endData()
+        if entry.size >= Self.deltaThreshold { try cacheSignature(entry, fd) }
+    }
+
+    /// Sends a file as a delta against the replica's version `base`. Returns false when no
+    /// signature of the base can be had (then the file goes whole).
+    private func sendDelta(_ entry: ManifestEntry, base: ContentDigest, _ client: ReplicaClient) throws -> Bool {
+        let key = "\(base)>\(entry.digest!)"
+        let fd = try open(entry)
+        defer { try? fd.close() }
+        var delta = owner.cachedDelta(key)
+        if delta == nil {
+            let parameters = DeltaParameters.recommended(forFileSize: entry.size)
+            guard let sigBytes = try state.cachedSignature(base) ?? client.signature(of: base, parameters: parameters) else { return false }
+            let signature = try sigBytes.withUnsafeBytes { try Signature.load($0) }
+            var out: [UInt8] = []
+            _ = try DeltaFiles.delta(of: fd, against: signature) { out.append(contentsOf: $0) }
+            delta = out
+            owner.cacheDelta(key, out)
+        }
+        try client.beginDelta(PutDelta(target: entry.digest!, size: entry.size, base: base))
+        try delta!.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let end = min(raw.count, offset + (1 << 20))
+                try client.sendData(UnsafeRawBufferPointer(rebasing: raw[offset..<end]))
+                offset = end
+            }
+        }
+        try client.endData()
+        try cacheSignature(entry, fd)
+        return true
+    }
+
+    /// Keeps the signature of content just sent, so the next change to it needs nothing from
+    /// the replica to make a delta.
+    private func cacheSignature(_ entry: ManifestEntry, _ fd: FileDescriptor) throws {
+        guard state.cachedSignature(entry.digest!) == nil else { return }
+        _ = try fd.seek(offset: 0, from: .start)
+        var out: [UInt8] = []
+        try DeltaFiles.signature(of: fd, parameters: DeltaParameters.recommended(forFileSize: entry.size)) { out.append(contentsOf: $0) }
+        state.saveSignature(out, for: entry.digest!)
+    }
+}
