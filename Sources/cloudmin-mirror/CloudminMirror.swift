@@ -1,11 +1,16 @@
 import ArgumentParser
 
 @main
-struct CloudminMirror: AsyncParsableCommand {
+struct CloudminMirror: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cloudmin-mirror",
         abstract: "Keep read-only replicas of a Cloudmin master in step over SSH.",
         version: "0.1.0",
-        subcommands: []
+        subcommands: [
+            MasterCommand.self,
+            SyncCommand.self,
+            StatusCommand.self,
+            DemoCommand.self,
+        ]
     )
 }
