@@ -51,6 +51,7 @@ let package = Package(
             dependencies: [
                 "CLibssh2",
                 .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // A real OpenSSH sshd on loopback, started and stopped by its owner: for the demo's

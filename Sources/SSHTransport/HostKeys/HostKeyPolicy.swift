@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// What to do with the server's host key, checked right after the handshake and before any
@@ -37,7 +38,7 @@ public struct ServerHostKey: Sendable, Equatable {
 /// Fingerprint formatting.
 public enum HostKeyFingerprint {
     /// `SHA256:` + unpadded base64 of SHA-256 over a raw key blob, as `ssh-keygen -l` prints it.
-    public static func sha256(ofKeyBlob blob: [UInt8]) -> String { format(sha256Digest: SHA256.hash(blob)) }
+    public static func sha256(ofKeyBlob blob: [UInt8]) -> String { format(sha256Digest: Array(Crypto.SHA256.hash(data: blob))) }
 
     static func format(sha256Digest: [UInt8]) -> String {
         var b64 = Base64.encode(sha256Digest)
