@@ -60,10 +60,23 @@ public struct RunError: Error, Sendable, CustomStringConvertible {
     public var description: String { detail }
 }
 
+/// An open replication connection to one replica.
+public struct ReplicaConnection {
+    public var stream: ByteStream
+    public var close: () -> Void
+    public init(stream: ByteStream, close: @escaping () -> Void) {
+        self.stream = stream
+        self.close = close
+    }
+}
+
 /// One mirror run: scan, then bring each replica to the new generation.
 public final class MirrorRun {
     let context: MirrorContext
     let log: (String) -> Void
+    /// Opens the connection to a replica: SSH with a pinned host key, unless a test or the
+    /// benchmark puts something else here.
+    public var connector: (ReplicaConfig, MirrorContext) throws -> ReplicaConnection = ReplicaSync.sshConnector
     /// Delta bytes by (base, target), so a fan-out computes each delta once.
     private var deltaCache: [String: [UInt8]] = [:]
     private var deltaCacheBytes = 0

@@ -60,6 +60,13 @@ final class ReplicaSync {
         return result
     }
 
+    /// The SSH connector: the replica's pinned host key is required.
+    static func sshConnector(_ replica: ReplicaConfig, _ context: MirrorContext) throws -> ReplicaConnection {
+        let policy = HostKeyPolicy.requireKnown(knownHostsPath: context.paths.host(context.config.knownHosts))
+        let (session, channel) = try connect(replica, context: context, policy: policy)
+        return ReplicaConnection(stream: ExecStream(channel)) { try? session.close() }
+    }
+
     /// Opens the replication connection to a replica.
     static func connect(_ replica: ReplicaConfig, context: MirrorContext, policy: HostKeyPolicy) throws -> (SSHSession, ExecChannel) {
         let identity = context.paths.host(replica.identity ?? context.config.identity)
@@ -70,10 +77,9 @@ final class ReplicaSync {
     }
 
     private func sync(_ saved: inout ReplicaRecord) throws {
-        let policy = HostKeyPolicy.requireKnown(knownHostsPath: context.paths.host(context.config.knownHosts))
-        let (session, channel) = try Self.connect(replica, context: context, policy: policy)
-        defer { try? session.close() }
-        let client = try ReplicaClient(stream: ExecStream(channel), peer: "replica \(replica.name)",
+        let connection = try owner.connector(replica, context)
+        defer { connection.close() }
+        let client = try ReplicaClient(stream: connection.stream, peer: "replica \(replica.name)",
                                        compressionLevel: context.config.compressionLevel)
         defer {
             client.bye()

@@ -21,7 +21,11 @@ public final class FileDescriptorStream: ByteStream {
     public init(input: FileDescriptor, output: FileDescriptor) {
         self.input = input
         self.output = output
+        // A peer that hangs up must become a write error (EPIPE), not a silent process death.
+        _ = Self.ignoreSIGPIPE
     }
+
+    private static let ignoreSIGPIPE: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         try input.read(into: buffer, retryOnInterrupt: true)
