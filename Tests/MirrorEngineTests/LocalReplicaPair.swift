@@ -76,3 +76,44 @@ final class LocalReplicaPair {
         try Scanner(root: replicaRoot(name), trees: try master.trees).scan().manifest.replicated
     }
 }
+
+/// A stream that breaks the link after `limit` bytes written, as a cut cable would.
+final class CuttingStream: ByteStream {
+    let inner: ByteStream
+    let fd: Int32
+    var remaining: Int
+    struct Cut: Error {}
+
+    init(_ inner: ByteStream, fd: Int32, limit: Int) {
+        self.inner = inner
+        self.fd = fd
+        remaining = limit
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int { try inner.read(into: buffer) }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        if bytes.count > remaining {
+            if remaining > 0 { try inner.write(UnsafeRawBufferPointer(rebasing: bytes[..<remaining])) }
+            remaining = 0
+            _ = shutdown(fd, Int32(SHUT_RDWR))
+            throw Cut()
+        }
+        remaining -= bytes.count
+        try inner.write(bytes)
+    }
+}
+
+extension LocalReplicaPair {
+    /// A run whose connection to every replica is cut after `limit` bytes.
+    func cutRun(after limit: Int) throws -> MirrorRun {
+        let run = try mirrorRun()
+        let plain = run.connector
+        run.connector = { replica, context in
+            let c = try plain(replica, context)
+            let fd = (c.stream as! FileDescriptorStream).output.rawValue
+            return ReplicaConnection(stream: CuttingStream(c.stream, fd: fd, limit: limit), close: c.close)
+        }
+        return run
+    }
+}
