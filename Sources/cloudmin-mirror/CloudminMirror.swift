@@ -11,6 +11,7 @@ struct CloudminMirror: ParsableCommand {
             SyncCommand.self,
             StatusCommand.self,
             DemoCommand.self,
+            ConfigCommand.self,
         ]
     )
 }
