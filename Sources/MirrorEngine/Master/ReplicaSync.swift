@@ -99,6 +99,9 @@ final class ReplicaSync {
         if hello.treeDigest == manifest.treeDigest && !options.forceManifest {
             result.upToDate = true
             result.generation = hello.generation
+            if !options.dryRun && saved.treeDigest != hello.treeDigest {
+                try state.saveReplicaManifest(manifest, replica.name)  // e.g. a commit that finished after we lost the link
+            }
             try recordSuccess(&saved, generation: hello.generation)
             return
         }
