@@ -66,3 +66,24 @@ struct ScanErrorTests {
         #expect(errorLines(result).first?.contains("srv/link") == true)
     }
 }
+
+@Suite("scan of a root holding no Cloudmin tree")
+struct EmptyRootTests {
+    @Test("no configured tree under the root is an error, not an empty manifest")
+    func noTree() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("empty-root-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let result = try CLIRunner.run(["scan", "--root", root.path, "--json"])
+        #expect(result.status == 66, "\(result)")
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.split(separator: "\n").filter { $0.hasPrefix("error: ") }.count == 1)
+
+        // One tree present is enough: the others are only warnings.
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("var/cloudmin/images"), withIntermediateDirectories: true)
+        let partial = try CLIRunner.run(["scan", "--root", root.path, "--json"])
+        #expect(partial.status == 0, "\(partial)")
+        let json = try partial.jsonObject()
+        #expect((json["warnings"] as? [[String: Any]])?.filter { $0["code"] as? String == "treeMissing" }.count == 2)
+    }
+}

@@ -13,7 +13,8 @@ struct ScanCommand: ParsableCommand {
         replicated entry, the excluded paths with the rule that excluded each, and a summary. \
         With --explain PATH, says only whether PATH is replicated and which rule decided. \
         Exit status: 0 on success (whether PATH is replicated or not), 64 for bad arguments, \
-        78 for a bad configuration or rules file, 66 when the root or a tree cannot be opened.
+        78 for a bad configuration or rules file, 66 when the root or a tree cannot be \
+        opened or no configured tree exists.
         """
     )
 
@@ -61,6 +62,9 @@ struct ScanCommand: ParsableCommand {
             }
             let result = try Scanner(root: inputs.root, trees: inputs.trees, filter: inputs.filter).scan()
             result.warnings.forEach { Output.warning($0.description) }
+            if result.manifest.count == 0, result.excluded.isEmpty, result.warnings.contains(where: { $0.code == .treeMissing }) {
+                throw NoTreeFound(root: inputs.root, trees: inputs.trees)
+            }
             if json {
                 try Output.printJSON(ScanReport(root: inputs.root, trees: inputs.trees, result: result, ruleWarnings: inputs.warnings))
             } else {

@@ -43,11 +43,27 @@ enum CommandFailure {
             case .rootUnavailable, .treeUnreadable: return (error.description, noInputStatus)
             case .invalidTreePath, .symlinkInTreePath, .notADirectory: return (error.description, configStatus)
             }
-        case let error as CustomStringConvertible where !(error is NSError):
+        case let error as NoTreeFound:
+            return (error.description, noInputStatus)
+        case let error as CocoaError:
+            // Foundation errors: their localized text, never a type dump.
+            return (error.localizedDescription, 1)
+        case let error as CustomStringConvertible:
             return (error.description, 1)
         default:
-            // Foundation errors: their localized text, never a type dump.
             return ((error as NSError).localizedDescription, 1)
         }
+    }
+}
+
+/// None of the configured trees exists under the root: almost always a wrong `--root` or tree
+/// list, and never something to replicate (a replica would be emptied).
+struct NoTreeFound: Error, CustomStringConvertible {
+    let root: String
+    let trees: [String]
+
+    var description: String {
+        "none of the configured trees (\(trees.map { "/" + $0 }.joined(separator: ", "))) exists under \(root); "
+            + "check --root and the `tree` lines of the configuration"
     }
 }
