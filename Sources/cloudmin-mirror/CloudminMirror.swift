@@ -7,11 +7,12 @@ struct CloudminMirror: ParsableCommand {
         abstract: "Keep read-only replicas of a Cloudmin master in step over SSH.",
         version: "0.1.0",
         subcommands: [
+            ScanCommand.self,
             MasterCommand.self,
             SyncCommand.self,
             StatusCommand.self,
-            DemoCommand.self,
             ConfigCommand.self,
+            DemoCommand.self,
         ]
     )
 }
