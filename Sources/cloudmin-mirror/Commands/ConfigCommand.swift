@@ -11,28 +11,30 @@ struct ConfigCommand: ParsableCommand {
     @Flag(help: "Print the documented default configuration file.") var printDefault = false
 
     func run() throws {
-        if printDefault {
-            print(ConfigFile.defaultText, terminator: "")
-            return
-        }
-        let context = try global.context()
-        let c = context.config
-        print("# \(context.configFile.path): OK")
-        for tree in c.trees { print("tree = \(tree)") }
-        print("""
-        cloudmin_config_dir = \(c.cloudminConfigDir)
-        collected_dir = \(c.collectedDir)
-        image_store = \(c.imageStore)
-        rules = \(c.rulesFile)
-        builtin_rules = \(c.builtinRules ? "yes" : "no")
-        state_dir = \(c.stateDir)
-        interval = \(c.intervalSeconds)s
-        identity = \(c.identity)
-        known_hosts = \(c.knownHosts)
-        compression_level = \(c.compressionLevel)
-        """)
-        for r in c.replicas {
-            print("[replica \(r.name)] host = \(r.host), port = \(r.port), user = \(r.user)" + (r.hostKey.map { ", host_key = \($0)" } ?? ""))
+        try CommandFailure.reporting {
+            if printDefault {
+                print(ConfigFile.defaultText, terminator: "")
+                return
+            }
+            let context = try global.context()
+            let c = context.config
+            print("# \(context.configFile.path): OK")
+            for tree in c.trees { print("tree = \(tree)") }
+            print("""
+            cloudmin_config_dir = \(c.cloudminConfigDir)
+            collected_dir = \(c.collectedDir)
+            image_store = \(c.imageStore)
+            rules = \(c.rulesFile)
+            builtin_rules = \(c.builtinRules ? "yes" : "no")
+            state_dir = \(c.stateDir)
+            interval = \(c.intervalSeconds)s
+            identity = \(c.identity)
+            known_hosts = \(c.knownHosts)
+            compression_level = \(c.compressionLevel)
+            """)
+            for r in c.replicas {
+                print("[replica \(r.name)] host = \(r.host), port = \(r.port), user = \(r.user)" + (r.hostKey.map { ", host_key = \($0)" } ?? ""))
+            }
         }
     }
 }

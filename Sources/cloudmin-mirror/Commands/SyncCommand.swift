@@ -16,20 +16,22 @@ struct SyncCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Wait this many seconds for a run in progress instead of refusing.", valueName: "seconds")) var wait: Double = 0
 
     func run() throws {
-        var options = RunOptions()
-        options.replicas = names
-        options.dryRun = dryRun
-        options.itemize = itemize
-        options.forceManifest = catchUp
-        options.waitSeconds = wait
-        let result = try MirrorRun(context: try global.context(), log: { printErr($0) }).run(options)
-        try reportRun(result, itemize: itemize || dryRun)
+        try CommandFailure.reporting {
+            var options = RunOptions()
+            options.replicas = names
+            options.dryRun = dryRun
+            options.itemize = itemize
+            options.forceManifest = catchUp
+            options.waitSeconds = wait
+            let result = try MirrorRun(context: try global.context(), log: { Output.standardError($0) }).run(options)
+            try reportRun(result, itemize: itemize || dryRun)
+        }
     }
 }
 
 /// Prints a run's outcome, one block per replica; exits non-zero naming failed replicas.
 func reportRun(_ result: RunResult, itemize: Bool) throws {
-    for w in result.warnings { printErr("warning: \(w)") }
+    for w in result.warnings { Output.warning(w) }
     for r in result.replicas {
         if itemize { for line in r.itemized { print(line) } }
         let s = r.summary
@@ -42,11 +44,7 @@ func reportRun(_ result: RunResult, itemize: Bool) throws {
         }
     }
     if !result.failed.isEmpty {
-        printErr("error: failed for \(result.failed.joined(separator: ", ")); the others are done. `cloudmin-mirror status` shows each replica's last error; rerun `cloudmin-mirror sync` (or `catch-up NAME`) when fixed")
+        Output.standardError("error: failed for \(result.failed.joined(separator: ", ")); the others are done. `cloudmin-mirror status` shows each replica's last error; rerun `cloudmin-mirror sync` (or `catch-up NAME`) when fixed")
         throw ExitCode(2)
     }
-}
-
-func printErr(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
 }

@@ -43,6 +43,8 @@ enum CommandFailure {
             case .rootUnavailable, .treeUnreadable: return (error.description, noInputStatus)
             case .invalidTreePath, .symlinkInTreePath, .notADirectory: return (error.description, configStatus)
             }
+        case let error as RunLock.Busy:
+            return (error.description, 75)  // EX_TEMPFAIL: try again later
         case let error as NoTreeFound:
             return (error.description, noInputStatus)
         case let error as CocoaError:

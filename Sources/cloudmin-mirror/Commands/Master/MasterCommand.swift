@@ -19,9 +19,11 @@ struct MasterKeyCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let key = try MasterSetup.ensureKey(try global.context())
-        print(key.line)
-        printErr("fingerprint \(key.fingerprint); copy this line to each replica and run `cloudmin-mirror replica init --master-key FILE.pub` there")
+        try CommandFailure.reporting {
+            let key = try MasterSetup.ensureKey(try global.context())
+            print(key.line)
+            Output.standardError("fingerprint \(key.fingerprint); copy this line to each replica and run `cloudmin-mirror replica init --master-key FILE.pub` there")
+        }
     }
 }
 
@@ -48,15 +50,17 @@ struct AddReplicaCommand: ParsableCommand {
     }
 
     func run() throws {
-        let context = try global.context()
-        let replica = ReplicaConfig(name: name, host: host, port: port, user: user, identity: identity)
-        let updated = try MasterSetup.addReplica(context, replica, expectedHostKey: hostKey) { printErr($0) }
-        print("replica \(name) added to \(updated.configFile.path)")
-        guard !noCopy else { return }
-        var options = RunOptions()
-        options.replicas = [name]
-        let result = try MirrorRun(context: updated, log: { printErr($0) }).run(options)
-        try reportRun(result, itemize: false)
+        try CommandFailure.reporting {
+            let context = try global.context()
+            let replica = ReplicaConfig(name: name, host: host, port: port, user: user, identity: identity)
+            let updated = try MasterSetup.addReplica(context, replica, expectedHostKey: hostKey) { Output.standardError($0) }
+            print("replica \(name) added to \(updated.configFile.path)")
+            guard !noCopy else { return }
+            var options = RunOptions()
+            options.replicas = [name]
+            let result = try MirrorRun(context: updated, log: { Output.standardError($0) }).run(options)
+            try reportRun(result, itemize: false)
+        }
     }
 }
 
@@ -70,7 +74,9 @@ struct RemoveReplicaCommand: ParsableCommand {
     @Argument(help: "The replica's name.") var name: String
 
     func run() throws {
-        try MasterSetup.removeReplica(try global.context(), name: name)
-        print("replica \(name) removed")
+        try CommandFailure.reporting {
+            try MasterSetup.removeReplica(try global.context(), name: name)
+            print("replica \(name) removed")
+        }
     }
 }
