@@ -61,5 +61,10 @@ public struct ToolError: Error, CustomStringConvertible {
     public let tool: String
     public let status: Int32
     public let output: String
+    public init(tool: String, status: Int32, output: String) {
+        self.tool = tool
+        self.status = status
+        self.output = output
+    }
     public var description: String { "\(tool) exited \(status): \(output)" }
 }
