@@ -344,9 +344,16 @@ public final class CrashPoint: @unchecked Sendable {
         self.action = action
     }
 
-    /// From `CLOUDMIN_MIRROR_CRASH_AT`, killing the process.
+    /// From `CLOUDMIN_MIRROR_CRASH_AT=N`, or from the number in the file named by
+    /// `CLOUDMIN_MIRROR_CRASH_AT_FILE` (read once and removed, so only the next commit crashes:
+    /// tests set it for a replica behind sshd), killing the process.
     public static func fromEnvironment() -> CrashPoint {
-        CrashPoint(at: ProcessInfo.processInfo.environment["CLOUDMIN_MIRROR_CRASH_AT"].flatMap(Int.init), action: .kill)
+        let env = ProcessInfo.processInfo.environment
+        if let file = env["CLOUDMIN_MIRROR_CRASH_AT_FILE"], let text = try? String(contentsOfFile: file, encoding: .utf8) {
+            try? FileManager.default.removeItem(atPath: file)
+            return CrashPoint(at: Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), action: .kill)
+        }
+        return CrashPoint(at: env["CLOUDMIN_MIRROR_CRASH_AT"].flatMap(Int.init), action: .kill)
     }
 
     /// Steps passed so far (to learn how many a commit has).
