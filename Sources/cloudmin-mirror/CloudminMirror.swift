@@ -6,6 +6,8 @@ struct CloudminMirror: AsyncParsableCommand {
         commandName: "cloudmin-mirror",
         abstract: "Keep read-only replicas of a Cloudmin master in step over SSH.",
         version: "0.1.0",
-        subcommands: []
+        subcommands: [
+            ReplicaCommand.self,
+        ]
     )
 }
