@@ -82,8 +82,10 @@ import TestSupport
         let script = dir.file("print args")
         let out = dir.file("args")
         try "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > '\(out.replacingOccurrences(of: "'", with: "'\\''"))'\n"
-            .write(toFile: script, atomically: true, encoding: .utf8)
-        chmod(script, 0o755)
+            .write(toFile: dir.file("source"), atomically: true, encoding: .utf8)
+        // Written by a child process: a file this process had open for writing could leak into a
+        // process another test spawns meanwhile and make exec fail with ETXTBSY.
+        try runTool("/usr/bin/install", ["-m", "755", dir.file("source"), script])
         let root = dir.path + "/r oot's `x` $HOME;"
         let command = try AuthorizedKeys.forcedCommand(executable: script, root: root, config: "/etc/c m.conf",
                                                        fingerprint: "SHA256:ab+c/d")

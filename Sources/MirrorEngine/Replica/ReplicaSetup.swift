@@ -6,6 +6,9 @@ import Foundation
 /// Switching a host to the replica role and changing the master it accepts
 /// (`replica init`, `replica set-master`).
 public enum ReplicaSetup {
+    /// How long setup waits for a running replica commit (which holds the run lock) to end.
+    public static let lockWaitSeconds = 10.0
+
     /// What a setup step did.
     public struct Outcome: Sendable, Hashable {
         /// The role now recorded.
@@ -32,7 +35,7 @@ public enum ReplicaSetup {
     public static func initialize(context: MirrorContext, key: PublicKey, authorizedKeys: AuthorizedKeys,
                                   executable: String, root: String, config: String?, force: Bool) throws -> Outcome {
         let command = try AuthorizedKeys.forcedCommand(executable: executable, root: root, config: config, fingerprint: key.fingerprint)
-        let lock = try context.lock()
+        let lock = try context.lock(waitSeconds: lockWaitSeconds)
         defer { withExtendedLifetime(lock) {} }
         let current = try RoleRecord.load(stateDirectory: context.stateDirectory)
         switch current.role {
@@ -57,7 +60,7 @@ public enum ReplicaSetup {
     public static func setMaster(context: MirrorContext, key: PublicKey, authorizedKeys: AuthorizedKeys,
                                  executable: String, root: String, config: String?) throws -> Outcome {
         let command = try AuthorizedKeys.forcedCommand(executable: executable, root: root, config: config, fingerprint: key.fingerprint)
-        let lock = try context.lock()
+        let lock = try context.lock(waitSeconds: lockWaitSeconds)
         defer { withExtendedLifetime(lock) {} }
         let current = try RoleRecord.load(stateDirectory: context.stateDirectory)
         guard current.role == .replica else { throw AccessError(.notReplica, subject: current.role.rawValue) }
