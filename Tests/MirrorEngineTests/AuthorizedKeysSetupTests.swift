@@ -85,6 +85,13 @@ import TestSupport
         #expect(try host.keys.entries().first?.contains(second.base64) == true)
     }
 
+    @Test func writingCommandsRefuseOnAReplicaOnly() throws {
+        let host = try Host()
+        try ReplicaSetup.refuseOnReplica(context: host.context, action: "mirror run")
+        try host.initialize(host.key("m"))
+        #expect { try ReplicaSetup.refuseOnReplica(context: host.context, action: "mirror run") } throws: { code($0) == .replicaReadOnly }
+    }
+
     @Test func serveRefusesAKeyThatIsNotTheRecordedMaster() throws {
         let host = try Host()
         let master = try host.key("m"), other = try host.key("o")

@@ -25,6 +25,8 @@ public struct AccessError: Error, Sendable, Hashable, CustomStringConvertible {
         case sftpServer
         /// This binary's own path cannot be found.
         case executable
+        /// This host is a read-only replica: commands that change the mirrored trees refuse.
+        case replicaReadOnly
     }
 
     public var code: Code
@@ -58,6 +60,8 @@ public struct AccessError: Error, Sendable, Hashable, CustomStringConvertible {
             return "\(subject): \(detail); install openssh-sftp-server"
         case .executable:
             return "cannot find this program's path (\(detail)); pass --serve-command PATH"
+        case .replicaReadOnly:
+            return "this host is a read-only replica of master \(subject); refused: \(detail) (promote it to master first if the master is gone)"
         }
     }
 }

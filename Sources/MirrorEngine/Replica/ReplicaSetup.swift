@@ -82,6 +82,19 @@ public enum ReplicaSetup {
                        authorizedKeys: authorizedKeys.path, replacedEntry: replaced)
     }
 
+    /// Refuses, naming the master, when this host is a replica: for every command that would
+    /// change the mirrored trees (only the replica protocol writes them on a replica).
+    /// - Parameters:
+    ///   - context: this host.
+    ///   - action: what was asked, for the message (`"mirror run"`).
+    /// - Throws: `AccessError.replicaReadOnly`; `ReplicaError.corruptState` for a damaged role.
+    public static func refuseOnReplica(context: MirrorContext, action: String) throws {
+        let role = try RoleRecord.load(stateDirectory: context.stateDirectory)
+        guard role.role != .replica else {
+            throw AccessError(.replicaReadOnly, subject: role.masterFingerprint ?? "(unknown)", detail: action)
+        }
+    }
+
     /// This binary's absolute path, from `/proc/self/exe`.
     /// - Throws: `AccessError.executable` when it cannot be read.
     public static func currentExecutable() throws(AccessError) -> String {
