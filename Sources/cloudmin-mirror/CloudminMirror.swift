@@ -8,6 +8,7 @@ struct CloudminMirror: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             ScanCommand.self,
+            ReplicaCommand.self,
             MasterCommand.self,
             SyncCommand.self,
             StatusCommand.self,
