@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct CloudminMirror: ParsableCommand {
+struct CloudminMirror: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cloudmin-mirror",
         abstract: "Keep read-only replicas of a Cloudmin master in step over SSH.",

@@ -35,7 +35,7 @@ final class SSHReplicaPair {
             guard r.status == 0 else { throw ToolError(tool: "cloudmin-mirror replica init", status: r.status, output: r.stderr) }
         } else {
             // The master's key may log in, but the host is no replica: add-replica must refuse.
-            let line = "restrict,command=\"\(binary) --root \(replicaRoot) replica serve --master-fingerprint \(masterKey.fingerprint)\" \(masterKey.line)"
+            let line = "restrict,command=\"\(binary) replica serve --root \(replicaRoot) --master-fingerprint \(masterKey.fingerprint)\" \(masterKey.line)"
             try (line + "\n").write(toFile: authorizedKeys, atomically: true, encoding: .utf8)
         }
         server = try Self.startServer(authorizedKeys, crashFile)
