@@ -27,9 +27,15 @@ extension ReplicaStore {
             return .rolledForward
         }
         if FileManager.default.fileExists(atPath: prepareFile) {
+            var mtimes: [String: Int64] = [:]
             for line in try String(decoding: AtomicFile.read(prepareFile, limit: 1 << 30), as: UTF8.self).split(separator: "\n") {
-                guard let (dir, temp) = Self.decodePrepareLine(line) else { continue }
+                guard let (dir, temp, mtime) = Self.decodePrepareLine(line) else { continue }
                 try writer.removeTemp(temp, in: dir)
+                if case .inTree(let d) = dir, let mtime { mtimes[d] = mtime }
+            }
+            // Adding and removing temps touched these directories: put their mtimes back.
+            for (dir, mtime) in mtimes {
+                try? writer.withParent(of: dir) { dirfd, name in try TreeSys.setMtime(dirfd, name, ns: mtime) }
             }
             try? FileManager.default.removeItem(atPath: nextManifestFile)
             try FileManager.default.removeItem(atPath: prepareFile)
@@ -105,7 +111,9 @@ extension ReplicaStore {
             let temp = TreeWriter.tempName(for: entry.path, generation: generation)
             let dir = writer.stagingDirectory(for: entry.path, existing: { existingDirs.contains($0) })
             staged[entry.path] = (temp, dir)
-            prepareList += Self.encodePrepareLine(dir, temp) + "\n"
+            var mtime: Int64?
+            if case .inTree(let d) = dir { mtime = live[d]?.mtimeNs }
+            prepareList += Self.encodePrepareLine(dir, temp, mtime: mtime) + "\n"
         }
         try AtomicFile.write(Array(prepareList.utf8), to: prepareFile)
         try crashPoint.hit("prepared-list")
@@ -303,17 +311,21 @@ extension ReplicaStore {
         try? objects.removeAll()
     }
 
-    static func encodePrepareLine(_ dir: StagingDirectory, _ temp: String) -> String {
+    /// One prepare.list line: where the temp is, its name, and (in a tree) the directory's
+    /// mtime before staging, which a rollback puts back.
+    static func encodePrepareLine(_ dir: StagingDirectory, _ temp: String, mtime: Int64? = nil) -> String {
+        let tail = mtime.map { "\t\($0)" } ?? ""
         switch dir {
-        case .inTree(let d): return "T\t\(d)\t\(temp)"
+        case .inTree(let d): return "T\t\(d)\t\(temp)" + tail
         case .aboveTree(let t): return "A\t\(t)\t\(temp)"
         }
     }
 
-    static func decodePrepareLine(_ line: Substring) -> (StagingDirectory, String)? {
+    static func decodePrepareLine(_ line: Substring) -> (StagingDirectory, String, Int64?)? {
         let parts = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 3, RelativePath.isValid(parts[1]), parts[2].hasPrefix(".cm-mirror-"), !parts[2].contains("/") else { return nil }
-        return (parts[0] == "T" ? .inTree(parts[1]) : .aboveTree(parts[1]), parts[2])
+        guard parts.count == 3 || parts.count == 4, RelativePath.isValid(parts[1]), parts[2].hasPrefix(".cm-mirror-"), !parts[2].contains("/") else { return nil }
+        let mtime = parts.count == 4 ? Int64(parts[3]) : nil
+        return (parts[0] == "T" ? .inTree(parts[1]) : .aboveTree(parts[1]), parts[2], mtime)
     }
 }
 
