@@ -195,6 +195,14 @@ extension ReplicaStore {
             case .object(let digest, link: true):
                 let objectDir = try TreeSys.openHostDirectory(objects.directory)
                 defer { TreeSys.close(objectDir) }
+                // A link is not a copy: check the object's bytes first (a damaged state dir).
+                let object = try TreeSys.openFile(objectDir, digest.description, flags: O_RDONLY)
+                let check = Result { try FileDigester.digest(of: FileDescriptor(rawValue: object), size: entry.size) }
+                TreeSys.close(object)
+                guard case .success(let found) = check, found.digest == digest else {
+                    objects.discard(digest)
+                    throw ReplicaError(.digestMismatch, path: entry.path, detail: "staged object \(digest) is damaged; it was dropped")
+                }
                 do {
                     try TreeSys.link(objectDir, digest.description, dirfd, temp)
                 } catch .improperLink {
