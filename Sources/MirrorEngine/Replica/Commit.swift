@@ -118,12 +118,18 @@ extension ReplicaStore {
         try AtomicFile.write(Array(prepareList.utf8), to: prepareFile)
         try crashPoint.hit("prepared-list")
         var bytesPlaced: Int64 = 0
-        for (entry, source) in placements {
-            let (temp, dir) = staged[entry.path]!
-            bytesPlaced += try stage(entry, from: source, temp: temp, in: dir)
-            try crashPoint.hit("staged")
+        do {
+            for (entry, source) in placements {
+                let (temp, dir) = staged[entry.path]!
+                bytesPlaced += try stage(entry, from: source, temp: temp, in: dir)
+                try crashPoint.hit("staged")
+            }
+            try manifest.save(to: nextManifestFile)
+        } catch where !(error is CrashPoint.Simulated) {
+            // A failure (not a crash) before the commit point: take the temps out again.
+            _ = try? recover()
+            throw error
         }
-        try manifest.save(to: nextManifestFile)
 
         // The journal: removals (children first), directories (parents first), placements,
         // metadata, then directory metadata (deepest first, so parents' mtimes stay set).
