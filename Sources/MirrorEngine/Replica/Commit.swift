@@ -302,8 +302,11 @@ extension ReplicaStore {
     }
 
     /// Records the new generation as held: the manifest with this replica's quick-check
-    /// fields, the generation record; then drops the journal and the objects it used.
+    /// fields, the generation record; then drops the journal. The objects it used go first.
     private func finalize(_ journal: Journal) throws {
+        // Objects first: every temp is placed by now, and unlinking an object hard-linked into
+        // a tree changes that file's ctime, which must not happen after it is recorded below.
+        try? objects.removeAll()
         let next = try Manifest.load(from: nextManifestFile)
         var recorded: [ManifestEntry] = []
         recorded.reserveCapacity(next.count)
@@ -322,7 +325,6 @@ extension ReplicaStore {
         try FileManager.default.removeItem(atPath: journalFile)
         try? FileManager.default.removeItem(atPath: prepareFile)
         try? FileManager.default.removeItem(atPath: nextManifestFile)
-        try? objects.removeAll()
     }
 
     /// One prepare.list line: where the temp is, its name, and (in a tree) the directory's
