@@ -75,6 +75,17 @@ import TreeDiff
         try r1.expectReplica(equals: s.m1)
     }
 
+    /// The manifest a commit records lets the next scan trust every file (no rehash).
+    @Test func recordedManifestQuickChecksEveryFile() throws {
+        let s = try TwoGenerations.churn()
+        let r = try s.replica()
+        let store = try r.store()
+        try r.commit(s.m1, generation: 1, store: store)
+        let result = try Scanner(root: r.root, trees: r.trees).scan(previous: try store.recordedManifest())
+        #expect(result.manifest.treeDigest == s.m1.treeDigest)
+        #expect(result.stats.filesHashed == 0)
+    }
+
     @Test func emptyManifestEmptiesTheTrees() throws {
         let s = try TwoGenerations.typeChanges()
         let r = try s.replica()

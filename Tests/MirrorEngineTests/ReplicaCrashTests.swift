@@ -108,6 +108,13 @@ import TreeDiff
         try crashEverywhere(try TwoGenerations.typeChanges())
     }
 
+    /// The first commit onto a replica whose trees do not exist yet (temps above the trees).
+    @Test func firstCommitCrashedAtEveryPoint() throws {
+        let s = try TwoGenerations.fromNothing()
+        #expect(s.m1.count == 0)
+        try crashEverywhere(s)
+    }
+
     /// A crash after the commit point, then crashes during recovery at each of its points.
     @Test func crashDuringRecovery() throws {
         let s = try TwoGenerations.typeChanges()

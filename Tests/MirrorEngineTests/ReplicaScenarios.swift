@@ -45,6 +45,13 @@ final class TwoGenerations: @unchecked Sendable {
         return try TwoGenerations(dir: dir, first: a, second: b, trees: ReplicaHarness.fixtureTrees)
     }
 
+    /// Nothing at all (the trees do not exist), then the hand-made tree of `typeChanges`.
+    static func fromNothing() throws -> TwoGenerations {
+        let full = try typeChanges()
+        let empty = try full.dir.sub("nothing")
+        return try TwoGenerations(dir: full.dir, first: empty, second: full.first, trees: full.trees)
+    }
+
     /// A hand-made tree, then every kind of change to it.
     static func typeChanges() throws -> TwoGenerations {
         let dir = try ReplicaTempDir("master")
