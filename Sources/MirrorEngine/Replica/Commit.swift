@@ -57,10 +57,19 @@ extension ReplicaStore {
     ///     same content.
     ///   - lineage: the master lineage it belongs to.
     /// - Throws: `ReplicaError` `.missingContent` (with the digests in `detail`), `.noSpace`,
-    ///   `.outsideTrees`, `.badPlan`, `.digestMismatch`, `.symlinkInPath`; nothing is changed
+    ///   `.outsideTrees`, `.badPlan`, `.digestMismatch`, `.symlinkInPath`, `.wrongGeneration`
+    ///   (an older generation, other content under the held number, or another lineage); nothing is changed
     ///   in the live trees when it throws before the commit point.
     public func commit(_ manifest: Manifest, generation: UInt64, lineage: String) throws -> CommitOutcome {
         try recover()
+        let held = try self.generation()
+        if held.generation > 0 {
+            guard lineage == held.lineage,
+                  generation > held.generation || (generation == held.generation && manifest.treeDigest == held.treeDigest) else {
+                throw ReplicaError(.wrongGeneration, path: "generation \(generation) of lineage \(lineage)",
+                                   detail: "this replica holds generation \(held.generation) of lineage \(held.lineage)")
+            }
+        }
         try validate(manifest)
         let live = try scanLive()
         let plan = ChangePlan.make(from: live, to: manifest)
