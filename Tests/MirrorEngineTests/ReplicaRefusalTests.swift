@@ -54,6 +54,21 @@ import TreeDiff
         try expectRefused(try Manifest(entries: rootAsFile), .badPlan, s, r)
     }
 
+    @Test func generationsOnlyMoveForward() throws {
+        let (s, r) = try committed()
+        let r2 = ReplicaHarness(master: s.second, root: r.root, state: r.state, trees: r.trees)
+        let store = try r2.store()
+        try ReplicaHarness.stageObjects(for: s.m2, from: s.second, into: store)
+        #expect(code { _ = try store.commit(s.m2, generation: 1, lineage: "L1") } == .wrongGeneration)
+        #expect(code { _ = try store.commit(s.m2, generation: 0, lineage: "L1") } == .wrongGeneration)
+        #expect(code { _ = try store.commit(s.m2, generation: 2, lineage: "other") } == .wrongGeneration)
+        try r.expectReplica(equals: s.m1)
+        // The same generation again (a repair) is fine.
+        _ = try store.commit(s.m1, generation: 1, lineage: "L1")
+        try r.expectReplica(equals: s.m1)
+        #expect(try store.generation().generation == 1)
+    }
+
     @Test func missingContentIsRefused() throws {
         let (s, r) = try committed()
         try expectRefused(try Manifest(entries: s.m1.entries + [Self.file("srv/tree/new", "content nobody sent\n")]), .missingContent, s, r)
