@@ -67,6 +67,10 @@ import TreeDiff
         #expect(live["srv/tree/sparse"]?.extents.count == 2)
         #expect(live["srv/tree/hole"]?.extents == [DataExtent.allHole])
         #expect(live["srv/tree/owned"]?.uid == 1234 && live["srv/tree/owned"]?.gid == 4321)
+        #expect(live["srv/tree/suid"]?.mode == 0o4755 && live["srv/tree/suid"]?.uid == 1234)
+        // A sparse file moved on the master is copied locally, holes and all.
+        #expect(live["srv/tree/big2"]?.extents.count == 2)
+        #expect(live["srv/tree/big2"]?.extents == s.m1["srv/tree/big"]?.extents)
         #expect(live.entries(inside: "srv/empty").isEmpty && live["srv/empty"]?.kind == .directory)
 
         // And back again: every change reversed.

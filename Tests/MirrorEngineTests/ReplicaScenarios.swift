@@ -72,6 +72,7 @@ final class TwoGenerations: @unchecked Sendable {
         try TreeBuild.write(t + "/n", "content changes\n")
         try TreeBuild.write(t + "/owned", "owner changes\n")
         try TreeBuild.mkdir(a + "/srv/empty")
+        try TreeBuild.sparse(t + "/big", size: 5 << 20, data: [(1 << 20, 0x43), (4 << 20, 0x44)])
         try TreeBuild.setMtime(t + "/f", seconds: 1_600_000_000)
 
         try TreeBuild.copyTree(a, b)
@@ -97,6 +98,10 @@ final class TwoGenerations: @unchecked Sendable {
         try TreeBuild.sparse(u + "/sparse", size: 8 << 20, data: [(0, 0x41), (4 << 20, 0x42)])
         try TreeBuild.sparse(u + "/hole", size: 3 << 20, data: [])
         #expect(chown(u + "/owned", 1234, 4321) == 0)
+        try FileManager.default.moveItem(atPath: u + "/big", toPath: u + "/big2")
+        try TreeBuild.write(u + "/suid", "setuid, owned by someone else\n")
+        #expect(chown(u + "/suid", 1234, 4321) == 0)
+        #expect(chmod(u + "/suid", 0o4755) == 0)
         return try TwoGenerations(dir: dir, first: a, second: b, trees: ["srv/tree", "srv/empty"])
     }
 }
