@@ -180,7 +180,8 @@ final class TreeWriter {
         }
     }
 
-    /// Removes a staged temp if present (rollback).
+    /// Removes a staged temp if present (rollback). Nothing to do when its directory is gone or
+    /// is no longer a real directory (the temp went with it; never follow a symlink to look).
     func removeTemp(_ temp: String, in directory: StagingDirectory) throws {
         do {
             try withDirectory(directory) { dirfd in
@@ -188,6 +189,8 @@ final class TreeWriter {
                 try TreeSys.unlink(dirfd, temp, directory: false)
             }
         } catch let error as Errno where error == .noSuchFileOrDirectory {
+            return
+        } catch let error as ReplicaError where error.code == .symlinkInPath {
             return
         }
     }
