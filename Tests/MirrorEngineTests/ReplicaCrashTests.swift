@@ -115,6 +115,31 @@ import TreeDiff
         try crashEverywhere(s)
     }
 
+    /// A crash before the commit point, then a staging directory replaced by hand with a
+    /// symlink: the rollback never goes through it, and the next commit repairs the tree.
+    @Test func rollbackNeverFollowsASymlinkedStagingDirectory() throws {
+        let s = try TwoGenerations.churn()
+        let template = try Self.replicaAtFirst(s)
+        let total = try Self.crashPoints(s, template)
+        let journalPoint = try Self.firstRollForward(s, template, total: total)
+        let dir = try ReplicaTempDir("crash")
+        let r = try Self.crashed(s, template, at: journalPoint - 1, in: dir)
+        let bandwidth = "etc/webmin/server-manager/bandwidth"
+        let staged = r.temps().filter { $0.hasPrefix(bandwidth + "/") }
+        #expect(!staged.isEmpty)
+        let outside = try ReplicaTempDir("outside")
+        try TreeBuild.copyTree(r.root + "/" + bandwidth, outside.path)
+        try TreeBuild.remove(r.root + "/" + bandwidth)
+        try TreeBuild.symlink(r.root + "/" + bandwidth, to: outside.path)
+        let listing = try FileManager.default.contentsOfDirectory(atPath: outside.path).sorted()
+
+        #expect(try r.store().recover() == .rolledBack)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside.path).sorted() == listing)
+        try r.commit(s.m2, generation: 2)
+        try r.expectReplica(equals: s.m2)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside.path).sorted() == listing)
+    }
+
     /// A crash after the commit point, then crashes during recovery at each of its points.
     @Test func crashDuringRecovery() throws {
         let s = try TwoGenerations.typeChanges()
