@@ -90,6 +90,23 @@ import TreeDiff
         #expect(result.stats.filesHashed == 0)
     }
 
+    /// Objects on another filesystem than the trees cannot be hard-linked: they are copied,
+    /// holes included.
+    @Test(.enabled(if: FileManager.default.isWritableFile(atPath: "/dev/shm")))
+    func objectsOnAnotherFilesystemAreCopied() throws {
+        let s = try TwoGenerations.churn()
+        let d = try ReplicaTempDir("rep")
+        var template = Array("/dev/shm/cm-state-XXXXXX".utf8CString)
+        let state = String(cString: try #require(mkdtemp(&template)))
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let r = ReplicaHarness(master: s.first, root: try d.sub("root"), state: state, trees: s.trees)
+        try r.commit(s.m1, generation: 1)
+        try r.expectReplica(equals: s.m1)
+        let r2 = ReplicaHarness(master: s.second, root: r.root, state: state, trees: s.trees)
+        try r2.commit(s.m2, generation: 2)
+        try r2.expectReplica(equals: s.m2)
+    }
+
     @Test func emptyManifestEmptiesTheTrees() throws {
         let s = try TwoGenerations.typeChanges()
         let r = try s.replica()
