@@ -27,9 +27,15 @@ extension ReplicaStore {
             return .rolledForward
         }
         if FileManager.default.fileExists(atPath: prepareFile) {
+            var mtimes: [String: Int64] = [:]
             for line in try String(decoding: AtomicFile.read(prepareFile, limit: 1 << 30), as: UTF8.self).split(separator: "\n") {
-                guard let (dir, temp) = Self.decodePrepareLine(line) else { continue }
+                guard let (dir, temp, mtime) = Self.decodePrepareLine(line) else { continue }
                 try writer.removeTemp(temp, in: dir)
+                if case .inTree(let d) = dir, let mtime { mtimes[d] = mtime }
+            }
+            // Adding and removing temps touched these directories: put their mtimes back.
+            for (dir, mtime) in mtimes {
+                try? writer.withParent(of: dir) { dirfd, name in try TreeSys.setMtime(dirfd, name, ns: mtime) }
             }
             try? FileManager.default.removeItem(atPath: nextManifestFile)
             try FileManager.default.removeItem(atPath: prepareFile)
@@ -51,10 +57,19 @@ extension ReplicaStore {
     ///     same content.
     ///   - lineage: the master lineage it belongs to.
     /// - Throws: `ReplicaError` `.missingContent` (with the digests in `detail`), `.noSpace`,
-    ///   `.outsideTrees`, `.badPlan`, `.digestMismatch`, `.symlinkInPath`; nothing is changed
+    ///   `.outsideTrees`, `.badPlan`, `.digestMismatch`, `.symlinkInPath`, `.wrongGeneration`
+    ///   (an older generation, other content under the held number, or another lineage); nothing is changed
     ///   in the live trees when it throws before the commit point.
     public func commit(_ manifest: Manifest, generation: UInt64, lineage: String) throws -> CommitOutcome {
         try recover()
+        let held = try self.generation()
+        if held.generation > 0 {
+            guard lineage == held.lineage,
+                  generation > held.generation || (generation == held.generation && manifest.treeDigest == held.treeDigest) else {
+                throw ReplicaError(.wrongGeneration, path: "generation \(generation) of lineage \(lineage)",
+                                   detail: "this replica holds generation \(held.generation) of lineage \(held.lineage)")
+            }
+        }
         try validate(manifest)
         let live = try scanLive()
         let plan = ChangePlan.make(from: live, to: manifest)
@@ -105,17 +120,25 @@ extension ReplicaStore {
             let temp = TreeWriter.tempName(for: entry.path, generation: generation)
             let dir = writer.stagingDirectory(for: entry.path, existing: { existingDirs.contains($0) })
             staged[entry.path] = (temp, dir)
-            prepareList += Self.encodePrepareLine(dir, temp) + "\n"
+            var mtime: Int64?
+            if case .inTree(let d) = dir { mtime = live[d]?.mtimeNs }
+            prepareList += Self.encodePrepareLine(dir, temp, mtime: mtime) + "\n"
         }
         try AtomicFile.write(Array(prepareList.utf8), to: prepareFile)
         try crashPoint.hit("prepared-list")
         var bytesPlaced: Int64 = 0
-        for (entry, source) in placements {
-            let (temp, dir) = staged[entry.path]!
-            bytesPlaced += try stage(entry, from: source, temp: temp, in: dir)
-            try crashPoint.hit("staged")
+        do {
+            for (entry, source) in placements {
+                let (temp, dir) = staged[entry.path]!
+                bytesPlaced += try stage(entry, from: source, temp: temp, in: dir)
+                try crashPoint.hit("staged")
+            }
+            try manifest.save(to: nextManifestFile)
+        } catch where !(error is CrashPoint.Simulated) {
+            // A failure (not a crash) before the commit point: take the temps out again.
+            _ = try? recover()
+            throw error
         }
-        try manifest.save(to: nextManifestFile)
 
         // The journal: removals (children first), directories (parents first), placements,
         // metadata, then directory metadata (deepest first, so parents' mtimes stay set).
@@ -187,6 +210,14 @@ extension ReplicaStore {
             case .object(let digest, link: true):
                 let objectDir = try TreeSys.openHostDirectory(objects.directory)
                 defer { TreeSys.close(objectDir) }
+                // A link is not a copy: check the object's bytes first (a damaged state dir).
+                let object = try TreeSys.openFile(objectDir, digest.description, flags: O_RDONLY)
+                let check = Result { try FileDigester.digest(of: FileDescriptor(rawValue: object), size: entry.size) }
+                TreeSys.close(object)
+                guard case .success(let found) = check, found.digest == digest else {
+                    objects.discard(digest)
+                    throw ReplicaError(.digestMismatch, path: entry.path, detail: "staged object \(digest) is damaged; it was dropped")
+                }
                 do {
                     try TreeSys.link(objectDir, digest.description, dirfd, temp)
                 } catch .improperLink {
@@ -280,8 +311,11 @@ extension ReplicaStore {
     }
 
     /// Records the new generation as held: the manifest with this replica's quick-check
-    /// fields, the generation record; then drops the journal and the objects it used.
+    /// fields, the generation record; then drops the journal. The objects it used go first.
     private func finalize(_ journal: Journal) throws {
+        // Objects first: every temp is placed by now, and unlinking an object hard-linked into
+        // a tree changes that file's ctime, which must not happen after it is recorded below.
+        try? objects.removeAll()
         let next = try Manifest.load(from: nextManifestFile)
         var recorded: [ManifestEntry] = []
         recorded.reserveCapacity(next.count)
@@ -300,20 +334,23 @@ extension ReplicaStore {
         try FileManager.default.removeItem(atPath: journalFile)
         try? FileManager.default.removeItem(atPath: prepareFile)
         try? FileManager.default.removeItem(atPath: nextManifestFile)
-        try? objects.removeAll()
     }
 
-    static func encodePrepareLine(_ dir: StagingDirectory, _ temp: String) -> String {
+    /// One prepare.list line: where the temp is, its name, and (in a tree) the directory's
+    /// mtime before staging, which a rollback puts back.
+    static func encodePrepareLine(_ dir: StagingDirectory, _ temp: String, mtime: Int64? = nil) -> String {
+        let tail = mtime.map { "\t\($0)" } ?? ""
         switch dir {
-        case .inTree(let d): return "T\t\(d)\t\(temp)"
+        case .inTree(let d): return "T\t\(d)\t\(temp)" + tail
         case .aboveTree(let t): return "A\t\(t)\t\(temp)"
         }
     }
 
-    static func decodePrepareLine(_ line: Substring) -> (StagingDirectory, String)? {
+    static func decodePrepareLine(_ line: Substring) -> (StagingDirectory, String, Int64?)? {
         let parts = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 3, RelativePath.isValid(parts[1]), parts[2].hasPrefix(".cm-mirror-"), !parts[2].contains("/") else { return nil }
-        return (parts[0] == "T" ? .inTree(parts[1]) : .aboveTree(parts[1]), parts[2])
+        guard parts.count == 3 || parts.count == 4, RelativePath.isValid(parts[1]), parts[2].hasPrefix(".cm-mirror-"), !parts[2].contains("/") else { return nil }
+        let mtime = parts.count == 4 ? Int64(parts[3]) : nil
+        return (parts[0] == "T" ? .inTree(parts[1]) : .aboveTree(parts[1]), parts[2], mtime)
     }
 }
 

@@ -38,7 +38,7 @@ final class ObjectStore {
             if name.hasSuffix(".part.progress") {
                 let hex = String(name.dropLast(".part.progress".count))
                 if let d = ContentDigest(hex: hex), let text = try? AtomicFile.read(progressPath(d), limit: 64),
-                   let n = Int64(String(decoding: text, as: UTF8.self).trimmingWhitespace()) {
+                   let n = Int64(String(decoding: text, as: UTF8.self).split(whereSeparator: \.isWhitespace).first ?? "") {
                     partial[d] = n
                 }
             } else if let d = ContentDigest(hex: name) {

@@ -103,8 +103,20 @@ final class TreeWriter {
     }
 
     /// Removes `path` and, for a directory, everything inside, never following symlinks.
+    /// Nothing to do when a directory on the way is gone or is no longer a directory (a
+    /// replayed journal removed or replaced it already).
     /// - Parameter onlyIf: remove only when the entry there is of this kind (journal replay).
     func remove(_ path: String, onlyIf kind: EntryKind? = nil) throws {
+        do {
+            try removeInParent(path, onlyIf: kind)
+        } catch let error as ReplicaError where error.code == .symlinkInPath {
+            return
+        } catch let error as Errno where error == .noSuchFileOrDirectory {
+            return
+        }
+    }
+
+    private func removeInParent(_ path: String, onlyIf kind: EntryKind?) throws {
         try withParent(of: path) { dirfd, name in
             guard let st = try TreeSys.lstat(dirfd, name) else { return }
             let isDir = st.st_mode & S_IFMT == S_IFDIR
@@ -168,7 +180,8 @@ final class TreeWriter {
         }
     }
 
-    /// Removes a staged temp if present (rollback).
+    /// Removes a staged temp if present (rollback). Nothing to do when its directory is gone or
+    /// is no longer a real directory (the temp went with it; never follow a symlink to look).
     func removeTemp(_ temp: String, in directory: StagingDirectory) throws {
         do {
             try withDirectory(directory) { dirfd in
@@ -176,6 +189,8 @@ final class TreeWriter {
                 try TreeSys.unlink(dirfd, temp, directory: false)
             }
         } catch let error as Errno where error == .noSuchFileOrDirectory {
+            return
+        } catch let error as ReplicaError where error.code == .symlinkInPath {
             return
         }
     }
