@@ -57,6 +57,9 @@ public enum MasterSetup {
             switch e.code {
             case .remote("wrongRole"): throw Refusal(code: .notAReplica, detail: "\(replica.host) is not a replica (\(e.detail)); run `cloudmin-mirror replica init --master-key KEY.pub` there first")
             case .remote("wrongMaster"): throw Refusal(code: .otherMaster, detail: "\(replica.host) is a replica of another master (\(e.detail)); run `cloudmin-mirror replica set-master` there if this master should take it over")
+            case .closed:
+                // `replica serve` refuses on stderr and hangs up: not a replica, or another master's.
+                throw Refusal(code: .notAReplica, detail: "\(replica.host) refused replication (\(e.detail)); nothing was written there")
             default: throw e
             }
         }
