@@ -8,6 +8,7 @@ import Testing
         #expect(lines.contains("ExecStart=/usr/local/bin/cloudmin-mirror daemon --root /srv/m --config /etc/cm.conf"))
         #expect(lines.contains("ExecReload=/bin/kill -HUP $MAINPID"))
         #expect(lines.contains("WantedBy=multi-user.target"))
+        #expect(unit.cronLine == "*/5 * * * * root /usr/local/bin/cloudmin-mirror sync --root /srv/m --config /etc/cm.conf --wait 240")
         let plain = ServiceUnit(binary: "/usr/bin/cloudmin-mirror")
         #expect(plain.execStart == "/usr/bin/cloudmin-mirror daemon")
     }

@@ -24,18 +24,28 @@ public struct ServiceUnit: Sendable {
 
     /// The command line systemd runs, words quoted as systemd's ExecStart needs.
     public var execStart: String {
-        var words = [binary, "daemon"]
+        ([binary, "daemon"] + globalOptions).map(Self.quote).joined(separator: " ")
+    }
+
+    /// `cronAlternative` with this binary's absolute path and options (cron's PATH is short).
+    public var cronLine: String {
+        "*/5 * * * * root " + ([binary, "sync"] + globalOptions + ["--wait", "240"]).joined(separator: " ")
+    }
+
+    private var globalOptions: [String] {
+        var words: [String] = []
         if root != "/" { words += ["--root", root] }
         if let config { words += ["--config", config] }
-        return words.map(Self.quote).joined(separator: " ")
+        return words
     }
 
     /// The unit file's text.
     public var text: String {
         """
         # Written by `cloudmin-mirror install-service`.
-        # Without systemd, use cron instead (/etc/cron.d/cloudmin-mirror):
-        #   \(Self.cronAlternative)
+        # Without systemd, use cron instead (/etc/cron.d/cloudmin-mirror); cron runs on the clock,
+        # not right after the status collection:
+        #   \(cronLine)
         [Unit]
         Description=cloudmin-mirror replication daemon
         After=network-online.target
