@@ -27,7 +27,7 @@ struct DaemonHarness {
         let root = pair.masterRoot
         let daemon = Daemon(context: try pair.master,
                             reloadContext: { () throws(ConfigError) in try MirrorContext(root: root) },
-                            makeRun: { _ in try! pair.mirrorRun() },
+                            makeRun: { _ in try pair.mirrorRun() },
                             control: control, settings: settings,
                             logger: Logger(label: "cloudmin-mirror") { _ in log }, clock: clock.now)
         let control = self.control

@@ -60,7 +60,7 @@ import TreeDiff
         let daemon = Daemon(context: try pair.master, reloadContext: { () throws(ConfigError) in try MirrorContext(root: pair.masterRoot) },
                             makeRun: { _ in
                                 control.requestStop()  // as SIGTERM arriving once the run has begun
-                                return try! pair.mirrorRun()
+                                return try pair.mirrorRun()
                             }, control: control, settings: settings)
         var events: [DaemonEvent] = []
         daemon.observer = { events.append($0) }
@@ -138,7 +138,7 @@ import TreeDiff
         var settings = DaemonSettings()
         settings.tickSeconds = 0.05
         let daemon = Daemon(context: try pair.master, reloadContext: { () throws(ConfigError) in try MirrorContext(root: pair.masterRoot) },
-                            makeRun: { _ in try! pair.mirrorRun(serverFingerprint: "SHA256:someoneElse") },
+                            makeRun: { _ in try pair.mirrorRun(serverFingerprint: "SHA256:someoneElse") },
                             control: h.control, settings: settings, logger: .init(label: "cloudmin-mirror") { _ in h.log },
                             clock: h.clock.now)
         var runs = 0

@@ -32,7 +32,7 @@ public struct DaemonSettings: Sendable {
 /// `Scheduler` says so, until `control` asks it to stop. Logs one line per replica per run and one
 /// per error, and rewrites the metrics file after every run.
 public final class Daemon {
-    public typealias RunFactory = (MirrorContext) -> MirrorRun
+    public typealias RunFactory = (MirrorContext) throws -> MirrorRun
 
     private var context: MirrorContext
     private let reloadContext: () throws(ConfigError) -> MirrorContext
