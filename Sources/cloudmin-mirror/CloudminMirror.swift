@@ -14,6 +14,8 @@ struct CloudminMirror: AsyncParsableCommand {
             StatusCommand.self,
             ConfigCommand.self,
             DemoCommand.self,
+            DaemonCommand.self,
+            InstallServiceCommand.self,
         ]
     )
 }
