@@ -105,7 +105,9 @@ import TestSupport
         #expect(sync.status == 0)
         let verify = try setup.tool(["verify", "dr1", "--json"])
         #expect(verify.status == 1, "\(verify)")
-        let drift = try #require(try verify.jsonObject()["drift"] as? [[String: Any]])
+        let report = try verify.jsonObject()
+        #expect(report["clean"] as? Bool == false)
+        let drift = try #require(report["drift"] as? [[String: Any]])
         #expect(drift.map { $0["path"] as? String } == [path])
         #expect(drift.first?["kinds"] as? [String] == ["content"])
 

@@ -38,7 +38,8 @@ public struct VerifyReport: Sendable, Codable {
     /// Entries the replica rehashed and listed.
     public var entriesChecked: Int
     public var drift: [DriftItem]
-    public var clean: Bool { drift.isEmpty }
+    /// No drift (stored, so `--json` carries it).
+    public var clean: Bool
 }
 
 /// Why a verification could not be made.
@@ -106,8 +107,9 @@ public final class ReplicaVerifier {
         let expected = try expectedManifest(name, treeDigest: hello.treeDigest, generation: hello.generation, state: state)
         log("\(name): rehashing every file on the replica (generation \(hello.generation))")
         let actual = try client.manifest(fullRehash: true).replicated
+        let drift = Self.compare(expected: expected, actual: actual)
         return VerifyReport(replica: name, generation: hello.generation, masterGeneration: record?.generation ?? 0,
-                            entriesChecked: actual.count, drift: Self.compare(expected: expected, actual: actual))
+                            entriesChecked: actual.count, drift: drift, clean: drift.isEmpty)
     }
 
     /// What the replica should hold at the tree digest it reports: the manifest the master
