@@ -11,6 +11,8 @@ struct CloudminMirror: AsyncParsableCommand {
             ReplicaCommand.self,
             MasterCommand.self,
             SyncCommand.self,
+            CatchUpCommand.self,
+            VerifyCommand.self,
             StatusCommand.self,
             ConfigCommand.self,
             DemoCommand.self,
