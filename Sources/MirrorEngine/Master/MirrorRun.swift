@@ -131,6 +131,7 @@ public final class MirrorRun {
                 ? "this host is a replica of master \(role.masterFingerprint ?? "?"); it does not send (promote it first)"
                 : "this host is not a master yet; add a replica with `cloudmin-mirror master add-replica`")
         }
+        try MasterDisable.refuseIfDisabled(role, stateDirectory: context.stateDirectory)
         let selected = try selectReplicas(options.replicas)
         let state = try MasterState(stateDirectory: context.stateDirectory)
         let fingerprint = try masterFingerprint()

@@ -30,23 +30,27 @@ public enum ReplicaSetup {
     ///   - executable: absolute path of the cloudmin-mirror binary for the forced command.
     ///   - root: the global `--root` as given; `config`: the global `--config`.
     ///   - force: start over even if this host replicates another master.
-    /// - Throws: `AccessError` `.isMaster`, `.otherMaster` (without `force`), `.unsafePath`,
-    ///   `.authorizedKeys`; `ReplicaError.corruptState`; `RunLock.Busy`.
+    ///   - masterHost: where the master answers (`HOST:PORT`), for `replica promote`'s check.
+    ///   - fromMaster: allow a master to become a replica (`master disable --become-replica-of`).
+    /// - Throws: `AccessError` `.isMaster` (without `fromMaster`), `.otherMaster` (without `force`),
+    ///   `.unsafePath`, `.authorizedKeys`; `ReplicaError.corruptState`; `RunLock.Busy`.
     public static func initialize(context: MirrorContext, key: PublicKey, authorizedKeys: AuthorizedKeys,
-                                  executable: String, root: String, config: String?, force: Bool) throws -> Outcome {
+                                  executable: String, root: String, config: String?, force: Bool,
+                                  masterHost: String? = nil, fromMaster: Bool = false) throws -> Outcome {
         let command = try AuthorizedKeys.forcedCommand(executable: executable, root: root, config: config, fingerprint: key.fingerprint)
         let lock = try context.lock(waitSeconds: lockWaitSeconds)
         defer { withExtendedLifetime(lock) {} }
         let current = try RoleRecord.load(stateDirectory: context.stateDirectory)
         switch current.role {
-        case .master:
+        case .master where !fromMaster:
             throw AccessError(.isMaster, subject: context.stateDirectory)
         case .replica where current.masterFingerprint != key.fingerprint && !force:
             throw AccessError(.otherMaster, subject: current.masterFingerprint ?? "(unknown)")
-        case .replica, .none:
+        case .master, .replica, .none:
             break
         }
         var role = RoleRecord(role: .replica, masterFingerprint: key.fingerprint)
+        role.masterHost = masterHost
         // The same master again keeps what the replica holds; a forced new start does not.
         if current.role == .replica && current.masterFingerprint == key.fingerprint { role.lineage = current.lineage }
         return try apply(role, previous: current, entry: AuthorizedKeys.entry(for: key, command: command),
@@ -55,10 +59,11 @@ public enum ReplicaSetup {
 
     /// Accepts a new master on a replica (failover): replaces the old master's entry and
     /// fingerprint, keeping the lineage and generations the replica holds.
-    /// - Parameters: as `initialize`.
+    /// - Parameters: as `initialize`; `masterHost` replaces the recorded address (nil forgets it).
     /// - Throws: `AccessError.notReplica` on a host that is not a replica; as `initialize`.
     public static func setMaster(context: MirrorContext, key: PublicKey, authorizedKeys: AuthorizedKeys,
-                                 executable: String, root: String, config: String?) throws -> Outcome {
+                                 executable: String, root: String, config: String?,
+                                 masterHost: String? = nil) throws -> Outcome {
         let command = try AuthorizedKeys.forcedCommand(executable: executable, root: root, config: config, fingerprint: key.fingerprint)
         let lock = try context.lock(waitSeconds: lockWaitSeconds)
         defer { withExtendedLifetime(lock) {} }
@@ -66,6 +71,7 @@ public enum ReplicaSetup {
         guard current.role == .replica else { throw AccessError(.notReplica, subject: current.role.rawValue) }
         var role = current
         role.masterFingerprint = key.fingerprint
+        role.masterHost = masterHost
         role.since = Date().timeIntervalSince1970
         return try apply(role, previous: current, entry: AuthorizedKeys.entry(for: key, command: command),
                          context: context, authorizedKeys: authorizedKeys)

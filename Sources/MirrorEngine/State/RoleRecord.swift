@@ -18,6 +18,12 @@ public struct RoleRecord: Sendable, Hashable, Codable {
     public var lineage: String?
     /// When the role was set (seconds since the epoch).
     public var since: Double
+    /// On a replica: where its master answers (`HOST:PORT`, from `--master-host`), so that
+    /// `replica promote` can check the old master is gone. Optional: older files lack it.
+    public var masterHost: String?
+    /// On a master: replication turned off by `master disable` (runs refuse). Optional: older
+    /// files lack it, meaning false.
+    public var disabled: Bool?
 
     public init(role: Role, masterFingerprint: String? = nil, lineage: String? = nil, since: Double = Date().timeIntervalSince1970) {
         self.role = role

@@ -6,7 +6,7 @@ struct MasterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "master",
         abstract: "Set this host up as a master and manage its replicas.",
-        subcommands: [MasterKeyCommand.self, AddReplicaCommand.self, RemoveReplicaCommand.self]
+        subcommands: [MasterKeyCommand.self, AddReplicaCommand.self, RemoveReplicaCommand.self, MasterDisableCommand.self]
     )
 }
 

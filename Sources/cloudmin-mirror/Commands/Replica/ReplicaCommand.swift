@@ -1,11 +1,12 @@
 import ArgumentParser
+import MirrorEngine
 
 /// `cloudmin-mirror replica ...`: this host's side of replication.
 struct ReplicaCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replica",
         abstract: "Set up and serve this host as a read-only replica.",
-        subcommands: [ReplicaInitCommand.self, ReplicaSetMasterCommand.self, ReplicaServeCommand.self]
+        subcommands: [ReplicaInitCommand.self, ReplicaSetMasterCommand.self, ReplicaServeCommand.self, ReplicaPromoteCommand.self]
     )
 }
 
@@ -20,7 +21,13 @@ struct MasterKeyOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Path of cloudmin-mirror for the forced command (default: this program).", valueName: "path"))
     var serveCommand: String?
 
+    @Option(name: .long, help: ArgumentHelp("Where the master answers (HOST[:PORT], SSH port, default 22), so `replica promote` can check it is gone.", valueName: "host[:port]"))
+    var masterHost: String?
+
     func validate() throws {
+        if let masterHost {
+            do { _ = try MasterAddress(parsing: masterHost) } catch { throw ValidationError("--master-host: \(error)") }
+        }
         if let serveCommand, !serveCommand.hasPrefix("/") {
             throw ValidationError("--serve-command must be an absolute path, got `\(serveCommand)`")
         }

@@ -26,7 +26,7 @@ struct ReplicaInitCommand: AsyncParsableCommand {
             context: context, key: masterKey,
             authorizedKeys: key.authorizedKeys.map(AuthorizedKeys.init(path:)) ?? .rootDefault(paths: context.paths),
             executable: try key.serveCommand ?? ReplicaSetup.currentExecutable(),
-            root: global.root, config: global.config, force: force)
+            root: global.root, config: global.config, force: force, masterHost: key.masterHost)
         print("This host is now a replica of master \(masterKey.fingerprint).")
         if let previous = outcome.previousMaster, previous != masterKey.fingerprint {
             print("It no longer accepts the previous master \(previous).")

@@ -19,7 +19,7 @@ struct ReplicaSetMasterCommand: AsyncParsableCommand {
             context: context, key: masterKey,
             authorizedKeys: key.authorizedKeys.map(AuthorizedKeys.init(path:)) ?? .rootDefault(paths: context.paths),
             executable: try key.serveCommand ?? ReplicaSetup.currentExecutable(),
-            root: global.root, config: global.config)
+            root: global.root, config: global.config, masterHost: key.masterHost)
         print("This replica now accepts master \(masterKey.fingerprint) (was \(outcome.previousMaster ?? "none")).")
         print("The key is installed in \(outcome.authorizedKeys) (replication only).")
     }
