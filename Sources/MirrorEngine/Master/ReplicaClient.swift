@@ -83,10 +83,11 @@ final class ReplicaClient {
     /// Sends the new generation's manifest and asks the replica to commit it.
     /// - Throws: `ProtocolError` with `.remote(code)`: `missingContent` (message: the digests,
     ///   comma-separated), `noSpace`, `outsideTrees`, `wrongGeneration`, ...
-    func commit(_ manifest: Manifest, generation: UInt64, lineage: String) throws -> CommitReply {
+    func commit(_ manifest: Manifest, generation: UInt64, lineage: String, fullRehash: Bool = false) throws -> CommitReply {
         let bytes = manifest.replicated.encoded()
         try frames.send(Frame(type: MessageType.commit.rawValue,
-                              payload: CommitRequest(generation: generation, lineage: lineage, manifestSize: bytes.count).encoded()))
+                              payload: CommitRequest(generation: generation, lineage: lineage, manifestSize: bytes.count,
+                                                    fullRehash: fullRehash).encoded()))
         try bytes.withUnsafeBytes { try sendData($0) }
         try endData()
         return try CommitReply(try expect(.commitReply).payload, peer: peer)

@@ -165,7 +165,8 @@ final class ReplicaSync {
                 : "the replica could not stage it: \(failure.message)")
         }
 
-        let reply = try client.commit(manifest, generation: record.generation, lineage: record.lineage)
+        let reply = try client.commit(manifest, generation: record.generation, lineage: record.lineage,
+                                      fullRehash: options.fullRehash)
         guard reply.treeDigest == manifest.treeDigest else {
             throw ReplicaError(.corruptState, path: "replica \(replica.name)", detail: "committed tree digest \(reply.treeDigest) differs from the master's")
         }

@@ -197,20 +197,23 @@ struct CommitRequest: Sendable, Hashable {
     var generation: UInt64
     var lineage: String
     var manifestSize: Int
+    /// Rehash every live file before planning (repair of silent corruption).
+    var fullRehash = false
 
     static let maxManifest = 1 << 30
 
     func encoded() -> [UInt8] {
         var w = WireWriter()
-        w.varint(generation); w.string(lineage); w.varint(UInt64(manifestSize))
+        w.varint(generation); w.string(lineage); w.varint(UInt64(manifestSize)); w.bool(fullRehash)
         return w.bytes
     }
-    init(generation: UInt64, lineage: String, manifestSize: Int) {
-        self.generation = generation; self.lineage = lineage; self.manifestSize = manifestSize
+    init(generation: UInt64, lineage: String, manifestSize: Int, fullRehash: Bool) {
+        self.generation = generation; self.lineage = lineage; self.manifestSize = manifestSize; self.fullRehash = fullRehash
     }
     init(_ bytes: [UInt8], peer: String) throws(ProtocolError) {
         var r = WireReader(bytes, peer: peer)
         generation = try r.varint(); lineage = try r.string(max: 256); manifestSize = try r.count(max: Self.maxManifest)
+        fullRehash = try r.bool()
         try r.expectEnd("commit")
     }
 }

@@ -56,11 +56,13 @@ extension ReplicaStore {
     ///   - generation: its number; must be above the one held unless it is the same lineage's
     ///     same content.
     ///   - lineage: the master lineage it belongs to.
+    ///   - fullRehash: read every live file instead of trusting unchanged size/mtime/ctime, so
+    ///     corruption that left those alone is found and repaired (`verify --repair`).
     /// - Throws: `ReplicaError` `.missingContent` (with the digests in `detail`), `.noSpace`,
     ///   `.outsideTrees`, `.badPlan`, `.digestMismatch`, `.symlinkInPath`, `.wrongGeneration`
     ///   (an older generation, other content under the held number, or another lineage); nothing is changed
     ///   in the live trees when it throws before the commit point.
-    public func commit(_ manifest: Manifest, generation: UInt64, lineage: String) throws -> CommitOutcome {
+    public func commit(_ manifest: Manifest, generation: UInt64, lineage: String, fullRehash: Bool = false) throws -> CommitOutcome {
         try recover()
         let held = try self.generation()
         if held.generation > 0 {
@@ -71,7 +73,7 @@ extension ReplicaStore {
             }
         }
         try validate(manifest)
-        let live = try scanLive()
+        let live = try scanLive(fullRehash: fullRehash)
         let plan = ChangePlan.make(from: live, to: manifest)
 
         // What every new file's content comes from.

@@ -222,7 +222,8 @@ final class ReplicaSession {
                 throw ReplicaError(.wrongGeneration, path: "generation \(request.generation)",
                                    detail: "this replica holds generation \(held.generation) of the same lineage")
             }
-            let outcome = try store!.commit(manifest, generation: request.generation, lineage: request.lineage)
+            let outcome = try store!.commit(manifest, generation: request.generation, lineage: request.lineage,
+                                            fullRehash: request.fullRehash)
             let answer = CommitReply(generation: outcome.generation.generation, treeDigest: outcome.generation.treeDigest ?? manifest.treeDigest,
                                      bytesPlaced: outcome.bytesPlaced)
             try frames.send(Frame(type: MessageType.commitReply.rawValue, payload: answer.encoded()))
