@@ -1,17 +1,19 @@
 // cloudmin-bench: measurements (not tests). Each subcommand prints its figures beside the
 // reference tool it is compared with, measured in the same run.
 //
-//   cloudmin-bench delta [--size-mib N] [--seed S] ...      librsync engine vs rdiff
-//   cloudmin-bench transport [--size-mib N] [--buffer-kib K,K] ...   SSHTransport vs scp/sftp
+//   cloudmin-bench delta [--size-mib N] [--seed S] ...                librsync engine vs rdiff
+//   cloudmin-bench transport [--size-mib N] [--buffer-kib K,K] ...    SSHTransport vs scp/sftp
+#if canImport(Glibc)
+import Glibc
+#endif
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-let usage = "usage: cloudmin-bench delta|transport [options]   (see bench/*.swift for options)"
 switch arguments.first {
 case "delta": try runDeltaBench(arguments: Array(arguments.dropFirst()))
 case "transport": try runTransportBench(arguments: Array(arguments.dropFirst()))
+case nil, "-h", "--help":
+    print("usage: cloudmin-bench delta|transport [options]   (options: see bench/DeltaBench.swift, bench/TransportBench.swift)")
 default:
-    print(usage)
-    if let first = arguments.first, first != "-h", first != "--help" {
-        fatalError("unknown benchmark \(first)")
-    }
+    fputs("cloudmin-bench: unknown benchmark `\(arguments[0])`; use delta or transport\n", stderr)
+    exit(2)
 }
