@@ -3,9 +3,7 @@
 //
 //   cloudmin-bench delta [--size-mib N] [--seed S] ...                librsync engine vs rdiff
 //   cloudmin-bench transport [--size-mib N] [--buffer-kib K,K] ...    SSHTransport vs scp/sftp
-#if canImport(Glibc)
-import Glibc
-#endif
+import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
@@ -14,6 +12,6 @@ case "transport": try runTransportBench(arguments: Array(arguments.dropFirst()))
 case nil, "-h", "--help":
     print("usage: cloudmin-bench delta|transport [options]   (options: see bench/DeltaBench.swift, bench/TransportBench.swift)")
 default:
-    fputs("cloudmin-bench: unknown benchmark `\(arguments[0])`; use delta or transport\n", stderr)
+    FileHandle.standardError.write(Data("cloudmin-bench: unknown benchmark `\(arguments[0])`; use delta or transport\n".utf8))
     exit(2)
 }
