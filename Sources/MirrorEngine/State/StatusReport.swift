@@ -19,6 +19,8 @@ public struct StatusReport: Sendable, Codable {
         public var consecutiveFailures: Int
     }
     public var role: String
+    /// A master whose replication was turned off with `master disable`.
+    public var disabled: Bool
     public var masterFingerprint: String?
     public var lineage: String?
     public var generation: UInt64
@@ -28,7 +30,7 @@ public struct StatusReport: Sendable, Codable {
 
     public static func collect(_ context: MirrorContext) throws -> StatusReport {
         let role = try RoleRecord.load(stateDirectory: context.stateDirectory)
-        var report = StatusReport(role: role.role.rawValue, masterFingerprint: role.masterFingerprint, lineage: role.lineage,
+        var report = StatusReport(role: role.role.rawValue, disabled: role.disabled ?? false, masterFingerprint: role.masterFingerprint, lineage: role.lineage,
                                   generation: 0, treeDigest: nil, trees: context.config.trees, replicas: [])
         let now = Date().timeIntervalSince1970
         switch role.role {
@@ -59,7 +61,8 @@ public struct StatusReport: Sendable, Codable {
 
     /// Human-readable form.
     public var text: String {
-        var lines = ["role: \(role)" + (masterFingerprint.map { " (accepts master \($0))" } ?? ""),
+        var lines = ["role: \(role)" + (disabled ? " (replication turned off: `master disable --undo` turns it on)" : "")
+                        + (masterFingerprint.map { " (accepts master \($0))" } ?? ""),
                      "generation: \(generation)" + (treeDigest.map { " tree \($0.prefix(16))" } ?? ""),
                      "trees: \(trees.joined(separator: ", "))"]
         for r in replicas {
