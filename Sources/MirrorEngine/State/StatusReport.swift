@@ -20,7 +20,7 @@ public struct StatusReport: Sendable, Codable {
     }
     public var role: String
     /// A master whose replication was turned off with `master disable`.
-    public var disabled: Bool
+    public var disabled: Bool = false
     public var masterFingerprint: String?
     public var lineage: String?
     public var generation: UInt64
