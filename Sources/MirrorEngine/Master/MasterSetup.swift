@@ -39,6 +39,7 @@ public enum MasterSetup {
         if role.role == .replica {
             throw Refusal(code: .isReplica, detail: "this host is a replica of master \(role.masterFingerprint ?? "?"); promote it before adding replicas")
         }
+        try MasterDisable.refuseIfDisabled(role, stateDirectory: context.stateDirectory)
         if context.config.replica(named: replica.name) != nil {
             throw Refusal(code: .duplicate, detail: "a replica named \(replica.name) is already configured; remove it first or pick another name")
         }
