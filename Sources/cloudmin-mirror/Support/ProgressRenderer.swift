@@ -62,12 +62,15 @@ final class ProgressRenderer: @unchecked Sendable {
             replica = p.replica
             lastPrinted = Date()
         }
-        let line = ProgressFormat.line(p)
+        let since = Date().timeIntervalSince(lastPrinted)
         if terminal {
-            write("\r" + line + "\u{1B}[K" + (p.finished ? "\n" : ""))
+            // Redrawn at most ten times a second (a run of small files reports after each one).
+            guard p.finished || !lineOpen || since >= 0.1 else { return }
+            write("\r" + ProgressFormat.line(p) + "\u{1B}[K" + (p.finished ? "\n" : ""))
             lineOpen = !p.finished
-        } else if p.finished || Date().timeIntervalSince(lastPrinted) >= interval {
-            write(line + "\n")
+            lastPrinted = Date()
+        } else if p.finished || since >= interval {
+            write(ProgressFormat.line(p) + "\n")
             lastPrinted = Date()
         }
     }
