@@ -16,6 +16,9 @@ public struct RunOptions: Sendable {
     public var fullRehash = false
     /// How long to wait for another run to finish; 0 refuses at once.
     public var waitSeconds: Double = 0
+    /// Called on the syncing thread as files are sent (per file, and at most every 100 ms
+    /// within a large file); nil reports nothing. Keep it quick: it runs inside the send loop.
+    public var progress: (@Sendable (TransferProgress) -> Void)?
     public init() {}
 }
 

@@ -137,14 +137,19 @@ final class ReplicaSync {
 
         // Ship: deltas where the replica has an older version of a big file, whole otherwise.
         var viaDelta = Set<ContentDigest>()
+        let tracker = ProgressTracker(replica: replica.name, filesTotal: needed.count, bytesTotal: bytesNeeded,
+                                      hook: options.progress)
+        tracker.begin()
         for (i, item) in needed.enumerated() {
+            tracker.beginFile(bytes: item.entry.allocatedBytes)
             if let b = item.base, item.entry.size >= Self.deltaThreshold, try sendDelta(item.entry, base: b, client) {
                 viaDelta.insert(item.entry.digest!)
                 result.deltasSent += 1
             } else {
-                try sendObject(item.entry, resumeAt: hello.partial[item.entry.digest!] ?? 0, client)
+                try sendObject(item.entry, resumeAt: hello.partial[item.entry.digest!] ?? 0, client, tracker)
                 result.filesSent += 1
             }
+            tracker.endFile()
             if (i + 1) % 500 == 0 { owner.log("\(replica.name): \(i + 1)/\(needed.count) files staged") }
         }
         let first = try client.flush()
@@ -187,7 +192,7 @@ final class ReplicaSync {
     }
 
     /// Sends a file's data extents whole, compressed, skipping what already arrived.
-    private func sendObject(_ entry: ManifestEntry, resumeAt: Int64, _ client: ReplicaClient) throws {
+    private func sendObject(_ entry: ManifestEntry, resumeAt: Int64, _ client: ReplicaClient, _ tracker: ProgressTracker? = nil) throws {
         let extents = entry.extents.isEmpty ? [DataExtent(offset: 0, length: entry.size)]
             : entry.extents.filter { $0.length > 0 && $0 != DataExtent.allHole }
         let fd = try open(entry)
@@ -207,6 +212,7 @@ final class ReplicaSync {
                 if n == 0 { break }  // shrank since the scan: the replica's digest check refuses it
                 try buffer.withUnsafeBytes { try client.sendData(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
                 position += Int64(n)
+                tracker?.advance(Int64(n))
             }
         }
         try client.endData()

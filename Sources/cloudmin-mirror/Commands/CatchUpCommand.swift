@@ -15,6 +15,7 @@ struct CatchUpCommand: ParsableCommand {
             """
     )
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var progress: ProgressOptions
     @Argument(help: "The replica's name in the configuration.") var name: String
     @Flag(help: "Show what would be sent; send and commit nothing.") var dryRun = false
     @Flag(help: "List each change like rsync --itemize-changes.") var itemize = false
@@ -33,7 +34,8 @@ struct CatchUpCommand: ParsableCommand {
             options.dryRun = dryRun
             options.itemize = itemize
             options.waitSeconds = wait
-            let result = try MirrorRun(context: context, log: { Output.standardError($0) }).run(options)
+            let renderer = progress.install(on: &options)
+            let result = try MirrorRun(context: context, log: ProgressRenderer.log(through: renderer)).run(options)
             guard let r = result.replicas.first else { return }
             if json {
                 try Output.printJSON(CatchUpReport(r, masterGeneration: result.generation, lastSuccess: before?.lastSuccess,

@@ -9,6 +9,7 @@ struct SyncCommand: ParsableCommand {
         abstract: "Run one mirror run now, to all replicas or the named ones."
     )
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var progress: ProgressOptions
     @Argument(help: "Replica names (default: all).") var names: [String] = []
     @Flag(help: "Show what would change; send and commit nothing.") var dryRun = false
     @Flag(help: "List each change like rsync --itemize-changes.") var itemize = false
@@ -23,7 +24,8 @@ struct SyncCommand: ParsableCommand {
             options.itemize = itemize
             options.forceManifest = catchUp
             options.waitSeconds = wait
-            let result = try MirrorRun(context: try global.context(), log: { Output.standardError($0) }).run(options)
+            let renderer = progress.install(on: &options)
+            let result = try MirrorRun(context: try global.context(), log: ProgressRenderer.log(through: renderer)).run(options)
             try reportRun(result, itemize: itemize || dryRun)
         }
     }

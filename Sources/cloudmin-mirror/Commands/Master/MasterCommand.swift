@@ -42,6 +42,7 @@ struct AddReplicaCommand: ParsableCommand {
     @Option(name: .customLong("host-key"), help: ArgumentHelp("Expected host key fingerprint (SHA256:...), as `ssh-keygen -lf` prints it on the replica.", valueName: "fingerprint"))
     var hostKey: String?
     @Flag(help: "Save the replica but skip the initial copy.") var noCopy = false
+    @OptionGroup var progress: ProgressOptions
 
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be 1-65535") }
@@ -58,7 +59,8 @@ struct AddReplicaCommand: ParsableCommand {
             guard !noCopy else { return }
             var options = RunOptions()
             options.replicas = [name]
-            let result = try MirrorRun(context: updated, log: { Output.standardError($0) }).run(options)
+            let renderer = progress.install(on: &options)
+            let result = try MirrorRun(context: updated, log: ProgressRenderer.log(through: renderer)).run(options)
             try reportRun(result, itemize: false)
         }
     }
