@@ -166,7 +166,8 @@ final class WarmHarness {
         struct Down: Error {}
         let failing: () throws -> PooledClient = { attempts += 1; throw Down() }
         func attempt() -> Error? {
-            do { _ = try pool.checkout(replica, open: failing); return nil } catch { return error }
+            if case .failure(let error) = Result(catching: { try pool.checkout(replica, open: failing) }) { return error }
+            return nil
         }
         #expect(attempt() is Down)
         #expect(attempt() is Down)  // the first retry is immediate
