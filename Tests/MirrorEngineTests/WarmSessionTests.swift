@@ -166,7 +166,7 @@ final class WarmHarness {
         struct Down: Error {}
         let failing: () throws -> PooledClient = { attempts += 1; throw Down() }
         func attempt() -> Error? {
-            if case .failure(let error) = Result(catching: { try pool.checkout(replica, open: failing) }) { return error }
+            if case .failure(let error) = Result(catching: { try pool.checkout(replica, fingerprint: "SHA256:test", open: failing) }) { return error }
             return nil
         }
         #expect(attempt() is Down)

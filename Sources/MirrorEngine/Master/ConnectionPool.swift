@@ -38,14 +38,17 @@ public struct ConnectionPoolError: Error, Sendable, CustomStringConvertible {
 /// the client's compression stream spans the whole connection, matched by the replica's.
 final class PooledClient {
     let replica: ReplicaConfig
+    /// The master key it logged in with (the replica's forced command is bound to it).
+    let fingerprint: String
     let connection: ReplicaConnection
     let client: ReplicaClient
     /// Whether this connection already served a run (so a failure at hello may just mean the
     /// idle link was dropped).
     var reused = false
 
-    init(replica: ReplicaConfig, connection: ReplicaConnection, client: ReplicaClient) {
+    init(replica: ReplicaConfig, fingerprint: String, connection: ReplicaConnection, client: ReplicaClient) {
         self.replica = replica
+        self.fingerprint = fingerprint
         self.connection = connection
         self.client = client
     }
@@ -84,13 +87,14 @@ public final class ConnectionPool {
     /// Names of replicas with an idle connection in the pool.
     public var idleReplicas: [String] { idle.keys.sorted() }
 
-    /// An idle connection to `replica`, or a new one from `open`.
+    /// An idle connection to `replica` opened with the same configuration and master key, or a
+    /// new one from `open`.
     /// - Throws: `ConnectionPoolError(.backingOff)` while waiting after failed attempts; what
     ///   `open` throws (counted as a failure).
-    func checkout(_ replica: ReplicaConfig, open: () throws -> PooledClient) throws -> PooledClient {
+    func checkout(_ replica: ReplicaConfig, fingerprint: String, open: () throws -> PooledClient) throws -> PooledClient {
         if let pooled = idle.removeValue(forKey: replica.name) {
-            if pooled.replica == replica { return pooled }
-            pooled.close()  // configuration changed: reconnect with the new one
+            if pooled.replica == replica && pooled.fingerprint == fingerprint { return pooled }
+            pooled.close()  // configuration or master key changed: reconnect with the new one
         }
         return try connect(replica, open: open)
     }

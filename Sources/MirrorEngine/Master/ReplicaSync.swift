@@ -82,7 +82,7 @@ final class ReplicaSync {
         do {
             let client = try ReplicaClient(stream: connection.stream, peer: "replica \(replica.name)",
                                            compressionLevel: context.config.compressionLevel)
-            return PooledClient(replica: replica, connection: connection, client: client)
+            return PooledClient(replica: replica, fingerprint: fingerprint, connection: connection, client: client)
         } catch {
             connection.close()
             throw error
@@ -102,7 +102,7 @@ final class ReplicaSync {
             try converse(&saved, pooled.client, hello)
             return
         }
-        var pooled = try pool.checkout(replica, open: open)
+        var pooled = try pool.checkout(replica, fingerprint: fingerprint, open: open)
         var start = pooled.client.bytesSent
         defer { result.bytesSent = Int64(pooled.client.bytesSent - start) }
         let hello: HelloReply
