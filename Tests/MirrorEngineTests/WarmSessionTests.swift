@@ -125,6 +125,28 @@ final class WarmHarness {
         #expect(try h.pair.replicaManifest().treeDigest == before)
     }
 
+    /// The role is checked at hello; a role file changed after it (by hand, without the lock)
+    /// must still stop the commit.
+    @Test func aRoleChangeAfterHelloStillRefusesTheCommit() throws {
+        let pair = try LocalReplicaPair()
+        #expect(try pair.mirrorRun().run(RunOptions()).replicas[0].ok)
+        let before = try pair.replicaManifest().treeDigest
+        _ = try Fixtures.churn(URL(fileURLWithPath: pair.masterRoot), seed: 16)
+        let replica = try MirrorContext(root: pair.replicaRoot)
+        let run = try pair.mirrorRun()
+        let plain = run.connector
+        run.connector = { config, context in
+            let c = try plain(config, context)
+            let stream = AfterFirstReadStream(c.stream) {
+                try? RoleRecord(role: .replica, masterFingerprint: "SHA256:anotherMaster").save(stateDirectory: replica.stateDirectory)
+            }
+            return ReplicaConnection(stream: stream, close: c.close)
+        }
+        let r = try #require(run.run(RunOptions()).replicas.first)
+        #expect(!r.ok)
+        #expect(try pair.replicaManifest().treeDigest == before)
+    }
+
     @Test func reloadDropsConnectionsOfChangedOrRemovedReplicas() throws {
         let h = try WarmHarness()
         #expect(try h.run().ok)
@@ -182,4 +204,23 @@ final class WarmHarness {
         #expect(attempt() is Down)
         #expect(attempts == 4)
     }
+}
+
+/// Runs `hook` once, right after the first read (the hello reply) returns.
+final class AfterFirstReadStream: ByteStream {
+    let inner: ByteStream
+    private var hook: (() -> Void)?
+
+    init(_ inner: ByteStream, hook: @escaping () -> Void) {
+        self.inner = inner
+        self.hook = hook
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let n = try inner.read(into: buffer)
+        if let h = hook { hook = nil; h() }
+        return n
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws { try inner.write(bytes) }
 }
