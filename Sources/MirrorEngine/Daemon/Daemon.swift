@@ -48,6 +48,8 @@ public final class Daemon {
     public private(set) var failuresTotal: [String: Int] = [:]
     private var scheduler: Scheduler
     private var busyAnnounced = false
+    /// Each replica's replication connection, kept open between runs.
+    public let pool: ConnectionPool
 
     /// - Parameters:
     ///   - context: the configuration in force at start.
@@ -76,6 +78,7 @@ public final class Daemon {
         self.probe = probe
         scheduler = Scheduler(intervalSeconds: Double(context.config.intervalSeconds),
                               settleSeconds: settings.settleSeconds, minimumGapSeconds: settings.minimumGapSeconds)
+        pool = ConnectionPool(backoff: BackoffPolicy(capSeconds: Double(context.config.intervalSeconds)), clock: clock)
     }
 
     /// The interval in force (from the configuration last loaded).
@@ -96,6 +99,7 @@ public final class Daemon {
             if control.stopRequested { break }
             control.sleep(seconds: settings.tickSeconds)
         }
+        pool.closeAll()
         logger.info("daemon stopped")
     }
 
@@ -104,6 +108,8 @@ public final class Daemon {
             let fresh = try reloadContext()
             context = fresh
             scheduler.intervalSeconds = Double(fresh.config.intervalSeconds)
+            pool.backoff.capSeconds = scheduler.intervalSeconds
+            pool.retain(fresh.config.replicas)  // a changed or removed replica reconnects
             logger.info("configuration reloaded", metadata: ["interval": "\(fresh.config.intervalSeconds)s"])
             observer(.reloaded(intervalSeconds: scheduler.intervalSeconds))
         } catch {
@@ -116,7 +122,9 @@ public final class Daemon {
         control.setRunning(true)
         defer { control.setRunning(false) }
         do {
-            let result = try makeRun(context).run(RunOptions())
+            let run = try makeRun(context)
+            run.pool = pool
+            let result = try run.run(RunOptions())
             busyAnnounced = false
             scheduler.ran(at: now)
             for r in result.replicas { logReplica(r, reason: reason) }

@@ -80,6 +80,9 @@ public final class MirrorRun {
     /// Opens the connection to a replica: SSH with a pinned host key, unless a test or the
     /// benchmark puts something else here.
     public var connector: (ReplicaConfig, MirrorContext) throws -> ReplicaConnection = ReplicaSync.sshConnector
+    /// Where connections are kept between runs (the daemon's); nil opens and closes one per
+    /// replica per run.
+    public var pool: ConnectionPool?
     /// Delta bytes by (base, target), so a fan-out computes each delta once.
     private var deltaCache: [String: [UInt8]] = [:]
     private var deltaCacheBytes = 0

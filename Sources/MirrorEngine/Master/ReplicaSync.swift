@@ -76,16 +76,67 @@ final class ReplicaSync {
         return (session, channel)
     }
 
-    private func sync(_ saved: inout ReplicaRecord) throws {
+    /// Opens a new connection and its protocol client.
+    private func open() throws -> PooledClient {
         let connection = try owner.connector(replica, context)
-        defer { connection.close() }
-        let client = try ReplicaClient(stream: connection.stream, peer: "replica \(replica.name)",
-                                       compressionLevel: context.config.compressionLevel)
-        defer {
-            client.bye()
-            result.bytesSent = Int64(client.bytesSent)
+        do {
+            let client = try ReplicaClient(stream: connection.stream, peer: "replica \(replica.name)",
+                                           compressionLevel: context.config.compressionLevel)
+            return PooledClient(replica: replica, fingerprint: fingerprint, connection: connection, client: client)
+        } catch {
+            connection.close()
+            throw error
         }
-        let hello = try client.hello(fingerprint: fingerprint, lineage: record.lineage)
+    }
+
+    /// Connects (or takes the pool's warm connection), runs the conversation, then either
+    /// returns the connection to the pool or says goodbye. A connection that saw an error is
+    /// closed: its stream state is unknown.
+    private func sync(_ saved: inout ReplicaRecord) throws {
+        guard let pool = owner.pool else {
+            let pooled = try open()
+            defer { pooled.close() }
+            let start = pooled.client.bytesSent
+            defer { result.bytesSent = Int64(pooled.client.bytesSent - start) }
+            let hello = try pooled.client.hello(fingerprint: fingerprint, lineage: record.lineage)
+            try converse(&saved, pooled.client, hello)
+            return
+        }
+        var pooled = try pool.checkout(replica, fingerprint: fingerprint, open: open)
+        var start = pooled.client.bytesSent
+        defer { result.bytesSent = Int64(pooled.client.bytesSent - start) }
+        let hello: HelloReply
+        do {
+            hello = try pooled.client.hello(fingerprint: fingerprint, lineage: record.lineage)
+        } catch where pooled.reused && !Self.isRefusal(error) {
+            // The idle link was dropped (replica restarted, firewall timeout): reconnect once.
+            pooled.connection.close()
+            owner.log("\(replica.name): warm connection lost (\(error)); reconnecting")
+            pooled = try pool.connect(replica, open: open)
+            start = pooled.client.bytesSent
+            hello = try pooled.client.hello(fingerprint: fingerprint, lineage: record.lineage)
+        }
+        do {
+            try converse(&saved, pooled.client, hello)
+        } catch {
+            pooled.connection.close()
+            throw error
+        }
+        do {
+            try pooled.client.rest()
+            pool.checkin(pooled)
+        } catch {
+            pooled.connection.close()  // the run is done; the next one reconnects
+        }
+    }
+
+    /// Whether the replica answered (refused) rather than the link failing.
+    private static func isRefusal(_ error: any Error) -> Bool {
+        if let e = error as? ProtocolError, case .remote = e.code { return true }
+        return false
+    }
+
+    private func converse(_ saved: inout ReplicaRecord, _ client: ReplicaClient, _ hello: HelloReply) throws {
         guard hello.role == "replica", hello.acceptedMaster == fingerprint else {
             throw ReplicaError(.wrongRole, path: "replica \(replica.name)", detail: "it accepts master \(hello.acceptedMaster)")
         }

@@ -92,7 +92,8 @@ final class ReplicaSession {
                 upload = .manifest(try CommitRequest(frame.payload, peer: frames.peer), [])
             case .bye:
                 try frames.flush()
-                return
+                guard frame.payload == ByeMode.keepOpen else { return }
+                endConversation()
             default:
                 try reply(error: "badRequest", "unexpected frame \(type)")
                 return
@@ -100,7 +101,20 @@ final class ReplicaSession {
         }
     }
 
+    /// The master ended a run but keeps the connection: let go of the lock (so promotion or
+    /// setup on this host need not wait for the master) and of the store; the next run starts
+    /// with a hello, which checks the role again.
+    private func endConversation() {
+        if case .object(let w) = upload { w.suspend() }
+        upload = .none
+        failures = []
+        stored = 0
+        store = nil
+        lock = nil
+    }
+
     /// Checks role and key; opens the store (finishing any interrupted commit) under the lock.
+    /// On a warm connection every run starts with a hello: the role is checked again then.
     private func hello(_ request: HelloRequest) throws -> Bool {
         guard request.version == ProtocolVersion.current else {
             try reply(error: "versionMismatch", "replica speaks protocol \(ProtocolVersion.current), master \(request.version)")
@@ -115,7 +129,7 @@ final class ReplicaSession {
             try reply(error: "wrongMaster", "this replica accepts master \(role.masterFingerprint ?? "none"), not \(clientFingerprint)")
             return false
         }
-        lock = try context.lock(waitSeconds: 60)
+        if lock == nil { lock = try context.lock(waitSeconds: 60) }
         let store = try ReplicaStore(stateDirectory: context.stateDirectory, root: context.paths.rootDirectory, trees: context.trees)
         try store.recover()
         self.store = store
@@ -215,6 +229,12 @@ final class ReplicaSession {
         do {
             guard bytes.count == request.manifestSize else {
                 throw ReplicaError(.badPlan, path: "manifest", detail: "\(bytes.count) of \(request.manifestSize) bytes")
+            }
+            // Promotion and repointing take the lock we hold, but a role file changed by hand
+            // must still stop a commit from an old master.
+            let role = try RoleRecord.load(stateDirectory: context.stateDirectory)
+            guard role.role == .replica, role.masterFingerprint == clientFingerprint else {
+                throw ReplicaError(.wrongRole, path: "replica", detail: "this host no longer accepts replication from \(clientFingerprint)")
             }
             let manifest = try Manifest(decoding: bytes)
             let held = try store!.generation()
