@@ -54,8 +54,11 @@ public final class FrameStream {
     let stream: ByteStream
     public let peer: String
     private var outBuffer: [UInt8] = []
-    private var inBuffer: [UInt8] = []
-    private var inOffset = 0
+    /// Received bytes not yet handed out live in `inBuffer[inStart..<inEnd]`; the storage is
+    /// allocated once (and grown only for a frame larger than it), never zero-filled per read.
+    private var inBuffer = [UInt8](repeating: 0, count: 256 << 10)
+    private var inStart = 0
+    private var inEnd = 0
     private let flushThreshold = 256 << 10
     /// Bytes written to and read from the stream, frame headers included.
     public private(set) var bytesSent: Int = 0
@@ -102,27 +105,44 @@ public final class FrameStream {
     }
 
     private func fill(_ n: Int, atFrameStart: Bool) throws -> [UInt8] {
-        while inBuffer.count - inOffset < n {
-            if inOffset > 0 {
-                inBuffer.removeFirst(inOffset)
-                inOffset = 0
+        while inEnd - inStart < n {
+            if inBuffer.count - inStart < n {
+                // Not enough room after the unread bytes: move them to the front, growing the
+                // storage first if one frame needs more than it holds.
+                let unread = inEnd - inStart
+                if inBuffer.count < n {
+                    var storage = [UInt8](repeating: 0, count: max(n, inBuffer.count * 2))
+                    storage.withUnsafeMutableBytes { dst in
+                        inBuffer.withUnsafeBytes { src in
+                            dst.baseAddress!.copyMemory(from: src.baseAddress! + inStart, byteCount: unread)
+                        }
+                    }
+                    inBuffer = storage
+                } else if unread > 0 {
+                    let from = inStart
+                    inBuffer.withUnsafeMutableBytes { buf in
+                        _ = memmove(buf.baseAddress!, buf.baseAddress! + from, unread)
+                    }
+                }
+                inStart = 0
+                inEnd = unread
             }
-            let want = max(n - inBuffer.count, 64 << 10)
-            let old = inBuffer.count
-            inBuffer.append(contentsOf: repeatElement(0, count: want))
             let got = try inBuffer.withUnsafeMutableBytes {
-                try stream.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[old...]))
+                try stream.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[inEnd...]))
             }
-            inBuffer.removeLast(want - got)
             if got == 0 {
-                if atFrameStart && inBuffer.isEmpty {
+                if atFrameStart && inEnd == inStart {
                     throw ProtocolError(.closed, peer: peer, detail: "end of stream")
                 }
                 throw ProtocolError(.truncated, peer: peer, detail: "stream ended inside a frame")
             }
+            inEnd += got
             bytesReceived += got
         }
-        defer { inOffset += n }
-        return Array(inBuffer[inOffset..<(inOffset + n)])
+        defer {
+            inStart += n
+            if inStart == inEnd { inStart = 0; inEnd = 0 }
+        }
+        return Array(inBuffer[inStart..<(inStart + n)])
     }
 }
