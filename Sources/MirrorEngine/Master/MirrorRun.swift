@@ -97,14 +97,8 @@ public final class MirrorRun {
 
     /// The filter for this master's trees: built-in Cloudmin rules, then the user's rules file.
     public func filter() throws -> (CloudminFilter, [String]) {
-        let rulesPath = context.paths.host(context.config.rulesFile)
-        var user = FilterList()
-        if FileManager.default.fileExists(atPath: rulesPath) {
-            user = try FilterList.load(contentsOf: rulesPath, displayName: context.config.rulesFile)
-        }
-        if !context.config.builtinRules { return (CloudminFilter(builtIn: [], user: user), []) }
-        let (filter, warnings) = try CloudminFilter.load(root: context.paths.rootDirectory, layout: context.layout, user: user)
-        return (filter, warnings.map { "\($0)" })
+        let exclusions = try context.exclusionFilter()
+        return (exclusions.filter, exclusions.warnings.map { "\($0)" })
     }
 
     /// Scans the master's trees (quick check against the last scan) and records the scan.

@@ -55,3 +55,36 @@ public struct MirrorContext: Sendable {
         return try RunLock(path: stateDirectory + "/lock", waitSeconds: waitSeconds, onWait: onWait)
     }
 }
+
+/// The exclusion filter a scan of this host uses: the built-in Cloudmin rules (unless turned
+/// off), then the user's rsync-style rules.
+public struct ExclusionFilter: Sendable {
+    public let filter: CloudminFilter
+    /// Records the built-in rules could not use.
+    public let warnings: [CloudminWarning]
+    /// The rules file that was read (a path on this machine), if any.
+    public let rulesFile: String?
+}
+
+extension MirrorContext {
+    /// Builds the exclusion filter: what `sync`, `scan` and the demo all scan with.
+    /// - Parameters:
+    ///   - rulesFile: a rules file on this machine (not remapped); nil reads the configured
+    ///     `rules` file under the root when it exists.
+    ///   - builtinRules: overrides the configured `builtin_rules`.
+    /// - Throws: `FilterError` for a bad rules file, `CloudminError` when the built-in rules
+    ///   cannot be built.
+    public func exclusionFilter(rulesFile: String? = nil, builtinRules: Bool? = nil) throws -> ExclusionFilter {
+        var path = rulesFile
+        if path == nil {
+            let configured = paths.host(config.rulesFile)
+            if FileManager.default.fileExists(atPath: configured) { path = configured }
+        }
+        let user = try path.map { p throws(FilterError) in try FilterList.load(contentsOf: p) } ?? FilterList()
+        guard builtinRules ?? config.builtinRules else {
+            return ExclusionFilter(filter: CloudminFilter(builtIn: [], user: user), warnings: [], rulesFile: path)
+        }
+        let (filter, warnings) = try CloudminFilter.load(root: paths.rootDirectory, layout: layout, user: user)
+        return ExclusionFilter(filter: filter, warnings: warnings, rulesFile: path)
+    }
+}

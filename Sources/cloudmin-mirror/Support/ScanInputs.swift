@@ -24,21 +24,9 @@ struct ScanInputs {
     /// - Throws: `FilterError` for a bad rules file, `CloudminError` when the built-in rules
     ///   cannot be built (invalid layout, unreadable root).
     static func load(context: MirrorContext, rulesOption: String?, builtinRules: Bool?) throws -> ScanInputs {
-        let root = context.paths.rootDirectory
-        var rulesFile: String?
-        if let rulesOption {
-            rulesFile = rulesOption
-        } else {
-            let configured = context.paths.host(context.config.rulesFile)
-            if FileManager.default.fileExists(atPath: configured) { rulesFile = configured }
-        }
-        let user = try rulesFile.map { path throws(FilterError) in try FilterList.load(contentsOf: path) } ?? FilterList()
-        guard builtinRules ?? context.config.builtinRules else {
-            return ScanInputs(root: root, trees: context.trees, filter: CloudminFilter(builtIn: [], user: user),
-                              warnings: [], rulesFile: rulesFile)
-        }
-        let (filter, warnings) = try CloudminFilter.load(root: root, layout: context.layout, user: user)
-        return ScanInputs(root: root, trees: context.trees, filter: filter, warnings: warnings, rulesFile: rulesFile)
+        let exclusions = try context.exclusionFilter(rulesFile: rulesOption, builtinRules: builtinRules)
+        return ScanInputs(root: context.paths.rootDirectory, trees: context.trees, filter: exclusions.filter,
+                          warnings: exclusions.warnings, rulesFile: exclusions.rulesFile)
     }
 
     /// The same filter decision the scanner makes for one path, with what decided it.
