@@ -47,7 +47,12 @@ public final class RunLock {
         _ = try? pid.withUnsafeBytes { try fd.writeAll(toAbsoluteOffset: 0, $0) }
     }
 
-    deinit { try? fd.close() }
+    deinit {
+        // Unlock explicitly: a child forked by another thread (posix_spawn) may briefly share
+        // this open file description, and closing our descriptor alone would leave it locked.
+        _ = flock(fd.rawValue, LOCK_UN)
+        try? fd.close()
+    }
 
     private static func holder(_ fd: FileDescriptor) -> Int32? {
         var buf = [UInt8](repeating: 0, count: 32)
