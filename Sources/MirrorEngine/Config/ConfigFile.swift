@@ -1,3 +1,5 @@
+import TreeDiff
+
 /// The configuration file on disk: its parsed form plus its text, so edits made by the tool
 /// (adding or removing a replica) keep the sysadmin's comments and layout.
 public struct ConfigFile: Sendable {

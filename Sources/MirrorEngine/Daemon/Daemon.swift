@@ -1,3 +1,4 @@
+import TreeDiff
 import Foundation
 import Logging
 

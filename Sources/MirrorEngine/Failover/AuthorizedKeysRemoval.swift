@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import TreeDiff
 import Glibc
 #endif
 import Foundation

@@ -1,3 +1,4 @@
+import TreeDiff
 import Foundation
 
 /// What this host is in replication: a master that sends, a replica that accepts one

@@ -16,7 +16,7 @@ public enum AtomicFile {
         let target = FilePath(path)
         let dir = target.removingLastComponent()
         let temp = dir.appending(".\(target.lastComponent?.string ?? "file").tmp.\(getpid())")
-        let fd = try FileDescriptor.open(temp, .writeOnly, options: [.create, .truncate, .exclusiveCreate], permissions: mode)
+        let fd = try FileDescriptor.open(temp, .writeOnly, options: [.create, .truncate, .noFollow, .closeOnExec], permissions: mode)
         do {
             try fd.closeAfter {
                 let array = Array(bytes)
@@ -39,9 +39,12 @@ public enum AtomicFile {
         }
     }
 
-    /// The whole content of a regular file, refusing anything bigger than `limit` bytes.
-    public static func read(_ path: String, limit: Int = 16 << 20) throws -> [UInt8] {
-        let fd = try FileDescriptor.open(FilePath(path), .readOnly, options: [.noFollow])
+    /// The whole content of a file, refusing anything bigger than `limit` bytes.
+    /// - Parameters:
+    ///   - followSymlink: open through a final symlink (default: refuse it with ELOOP).
+    /// - Throws: `Errno` (`.fileTooLarge` past `limit`).
+    public static func read(_ path: String, limit: Int = 16 << 20, followSymlink: Bool = false) throws -> [UInt8] {
+        let fd = try FileDescriptor.open(FilePath(path), .readOnly, options: followSymlink ? [.closeOnExec] : [.noFollow, .closeOnExec])
         return try fd.closeAfter {
             var out: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 64 << 10)

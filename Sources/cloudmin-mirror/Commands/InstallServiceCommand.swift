@@ -1,3 +1,4 @@
+import TreeDiff
 import ArgumentParser
 import Foundation
 import MirrorEngine
