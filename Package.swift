@@ -91,12 +91,27 @@ let package = Package(
         .testTarget(name: "SSHTransportTests", dependencies: ["SSHTransport", "TestSupport"]),
         .testTarget(name: "MirrorEngineTests", dependencies: ["MirrorEngine", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        // Decoders fed mutated and random bytes (property-based fuzzing; longer runs via
+        // CLOUDMIN_FUZZ_ITERATIONS).
+        .testTarget(name: "FuzzTests", dependencies: ["TreeDiff", "MirrorEngine", "TestSupport"]),
+
+        // Fault injection: trials that crash, cut and fill a real master/replica pair and check
+        // that every replica holds one whole generation. Driven by `cloudmin-bench faults` and,
+        // in a short version, by FaultTests in CI.
+        .target(
+            name: "FaultLab",
+            dependencies: [
+                "MirrorEngine", "TreeDiff", "LoopbackSSHD",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .testTarget(name: "FaultTests", dependencies: ["FaultLab", "MirrorEngine", "TestSupport"]),
 
         // Benchmarks (not tests): `swift run -c release cloudmin-bench ...`.
         .executableTarget(
             name: "cloudmin-bench",
             dependencies: [
-                "TreeDiff", "SSHTransport", "MirrorEngine", "TestSupport",
+                "TreeDiff", "SSHTransport", "MirrorEngine", "TestSupport", "FaultLab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "bench"

@@ -1,0 +1,2 @@
+/// Fault-injection trials against a real master/replica pair (see `FaultKind`).
+public enum FaultLab {}
