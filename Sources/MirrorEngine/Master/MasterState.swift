@@ -33,7 +33,8 @@ public struct ReplicaRecord: Sendable, Hashable, Codable {
 
 /// The master's state directory: `<state_dir>/master/` with `master.json`, `scan.manifest`
 /// (the last scan, for quick checks), `replicas/<name>.json` and `.manifest` (what each replica
-/// holds), and `signatures/<digest>` (librsync signatures of content sent, for deltas).
+/// holds), and `signatures/<digest>` (librsync signatures of content sent, for deltas) and
+/// `signatures/<digest>.blocks` (block maps of large files sent, for block patches).
 public final class MasterState {
     public let directory: String
 
@@ -81,11 +82,24 @@ public final class MasterState {
         try? AtomicFile.write(bytes, to: signatureFile(digest))
     }
 
-    /// Drops cached signatures of content no longer in `keep`.
+    func blockMapFile(_ digest: ContentDigest) -> String { directory + "/signatures/\(digest).blocks" }
+
+    /// The block map of content sent earlier, if kept and intact.
+    func cachedBlockMap(_ digest: ContentDigest) -> BlockMap? {
+        guard let bytes = try? AtomicFile.read(blockMapFile(digest), limit: 1 << 30),
+              let map = try? BlockMap(decoding: bytes, context: blockMapFile(digest)), map.digest == digest else { return nil }
+        return map
+    }
+    func saveBlockMap(_ map: BlockMap) {
+        try? AtomicFile.write(map.encoded(), to: blockMapFile(map.digest))
+    }
+
+    /// Drops cached signatures and block maps of content no longer in `keep`.
     func pruneSignatures(keep: Set<ContentDigest>) {
         let dir = directory + "/signatures"
         for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
-            if let d = ContentDigest(hex: name), keep.contains(d) { continue }
+            let hex = name.hasSuffix(".blocks") ? String(name.dropLast(".blocks".count)) : name
+            if let d = ContentDigest(hex: hex), keep.contains(d) { continue }
             try? FileManager.default.removeItem(atPath: dir + "/" + name)
         }
     }

@@ -48,6 +48,25 @@ final class ReplicaClient {
         }
     }
 
+    /// The block map of the replica's content `digest`, or nil when it has none.
+    /// - Throws: `ProtocolError`; `BlockError.corruptMap` when the reply is not a valid map.
+    func blockMap(of digest: ContentDigest) throws -> BlockMap? {
+        try frames.send(Frame(type: MessageType.getBlockMap.rawValue, payload: GetBlockMap(digest: digest).encoded()))
+        let bytes: [UInt8]
+        do {
+            bytes = try replyData(limit: 1 << 30)
+        } catch let e as ProtocolError {
+            if case .remote("missingBase") = e.code { return nil }
+            throw e
+        }
+        return try BlockMap(decoding: bytes, context: "block map from \(peer)")
+    }
+
+    /// Starts a block patch upload against the replica's content `request.base`.
+    func beginPatch(_ request: PutDelta) throws {
+        try frames.send(Frame(type: MessageType.putPatch.rawValue, payload: request.encoded()))
+    }
+
     /// Starts an object upload; its data follows through `sendData` and `endData`.
     func beginObject(_ request: PutObject) throws {
         try frames.send(Frame(type: MessageType.putObject.rawValue, payload: request.encoded()))

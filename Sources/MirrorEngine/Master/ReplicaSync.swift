@@ -10,6 +10,10 @@ import TreeDiff
 final class ReplicaSync {
     /// Files at least this big go as deltas when the replica holds an older version.
     static let deltaThreshold: Int64 = 64 << 10
+    /// Files at least this big (VM images) go as block patches: fixed 4 KiB blocks compared by
+    /// the master against its block map of the replica's version, reading only data extents.
+    /// Smaller ones use librsync's rolling checksum, which also finds shifted content.
+    static let blockPatchThreshold: Int64 = 8 << 20
 
     let owner: MirrorRun
     let context: MirrorContext
@@ -193,7 +197,11 @@ final class ReplicaSync {
         tracker.begin()
         for (i, item) in needed.enumerated() {
             tracker.beginFile(bytes: item.entry.allocatedBytes)
-            if let b = item.base, item.entry.size >= Self.deltaThreshold, try sendDelta(item.entry, base: b, client) {
+            if let b = item.base, item.entry.size >= Self.blockPatchThreshold, try sendPatch(item.entry, base: b, client, tracker) {
+                viaDelta.insert(item.entry.digest!)
+                result.deltasSent += 1
+            } else if let b = item.base, item.entry.size >= Self.deltaThreshold, item.entry.size < Self.blockPatchThreshold,
+                      try sendDelta(item.entry, base: b, client) {
                 viaDelta.insert(item.entry.digest!)
                 result.deltasSent += 1
             } else {
@@ -250,25 +258,89 @@ final class ReplicaSync {
         defer { try? fd.close() }
         try client.beginObject(PutObject(digest: entry.digest!, size: entry.size, extents: extents, resumeAt: resumeAt))
         result.resumedBytes += resumeAt
+        // A large file's block map is built from the same reads (skipped bytes of a resumed
+        // object are read for it, not sent), so the next change to it costs no extra pass.
+        let builder = entry.size >= Self.blockPatchThreshold ? BlockMapBuilder(size: entry.size) : nil
         var skip = resumeAt
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var complete = true
         for e in extents {
             var position = e.offset
-            if skip >= e.length { skip -= e.length; continue }
-            position += skip
-            skip = 0
+            if builder == nil {
+                if skip >= e.length { skip -= e.length; continue }
+                position += skip
+                skip = 0
+            }
             while position < e.end {
-                let want = Int(min(Int64(buffer.count), e.end - position))
+                // Pieces end on 1 MiB boundaries, as the block map's chunks do.
+                let want = Int(min(Int64(buffer.count) - position % Int64(buffer.count), e.end - position))
                 let n = try buffer.withUnsafeMutableBytes { try fd.read(fromAbsoluteOffset: position, into: UnsafeMutableRawBufferPointer(rebasing: $0[..<want])) }
-                if n == 0 { break }  // shrank since the scan: the replica's digest check refuses it
-                try buffer.withUnsafeBytes { try client.sendData(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
+                if n == 0 { complete = false; break }  // shrank since the scan: the replica's digest check refuses it
+                try buffer.withUnsafeBytes { raw in
+                    let piece = UnsafeRawBufferPointer(rebasing: raw[..<n])
+                    try builder?.feed(offset: position, piece)
+                    let drop = Int(min(skip, Int64(n)))
+                    skip -= Int64(drop)
+                    if drop < n { try client.sendData(UnsafeRawBufferPointer(rebasing: piece[drop...])) }
+                }
                 position += Int64(n)
                 tracker?.advance(Int64(n))
             }
         }
         try client.endData()
-        if entry.size >= Self.deltaThreshold { try cacheSignature(entry, fd) }
+        if let builder {
+            if complete, let map = try? builder.finish(), map.digest == entry.digest { state.saveBlockMap(map) }
+        } else if entry.size >= Self.deltaThreshold {
+            try cacheSignature(entry, fd)
+        }
     }
+
+    /// Sends a large file as a block patch against the replica's version `base`. Returns
+    /// false when no block map of the base can be had (then the file goes whole).
+    private func sendPatch(_ entry: ManifestEntry, base: ContentDigest, _ client: ReplicaClient, _ tracker: ProgressTracker) throws -> Bool {
+        let request = PutDelta(target: entry.digest!, size: entry.size, base: base)
+        let key = "patch \(base)>\(entry.digest!)"
+        if let cached = owner.cachedDelta(key) {
+            // Fan-out: the patch was planned for another replica holding the same base.
+            try client.beginPatch(request)
+            try cached.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let end = min(raw.count, offset + (1 << 20))
+                    try client.sendData(UnsafeRawBufferPointer(rebasing: raw[offset..<end]))
+                    offset = end
+                }
+            }
+            try client.endData()
+            tracker.advance(entry.allocatedBytes)
+            return true
+        }
+        guard let baseMap = try state.cachedBlockMap(base) ?? client.blockMap(of: base), baseMap.digest == base else { return false }
+        let fd = try open(entry)
+        defer { try? fd.close() }
+        try client.beginPatch(request)
+        var kept: [UInt8]? = []
+        let summary = try BlockPatchPlanner.plan(fd: fd.rawValue, size: entry.size, extents: entry.extents, base: baseMap,
+                                                 context: entry.path) { bytes in
+            try client.sendData(bytes)
+            if kept != nil {
+                if kept!.count + bytes.count > Self.patchCacheLimit { kept = nil } else { kept!.append(contentsOf: bytes) }
+            }
+        }
+        try client.endData()
+        tracker.advance(entry.allocatedBytes)
+        // A file that changed since the scan gives another digest: the replica refuses that
+        // patch, and neither its map nor the patch may be kept.
+        if summary.map.digest == entry.digest {
+            state.saveBlockMap(summary.map)
+            if let kept { owner.cacheDelta(key, kept) }
+        }
+        return true
+    }
+
+    /// Patches up to this size are kept in memory for the other replicas of the run; bigger
+    /// ones are planned again per replica (memory stays flat).
+    static let patchCacheLimit = 32 << 20
 
     /// Sends a file as a delta against the replica's version `base`. Returns false when no
     /// signature of the base can be had (then the file goes whole).

@@ -19,6 +19,8 @@ public enum MessageType: UInt8, Sendable {
     case flush = 0x08
     case commit = 0x09
     case bye = 0x0A
+    case putPatch = 0x0B
+    case getBlockMap = 0x0C
     // replica → master
     case helloReply = 0x41
     case replyData = 0x42
@@ -29,7 +31,8 @@ public enum MessageType: UInt8, Sendable {
 }
 
 public enum ProtocolVersion {
-    public static let current: UInt32 = 1
+    /// 2: block patches for large files (`putPatch`, `getBlockMap`).
+    public static let current: UInt32 = 2
 }
 
 /// `hello`: who the master is and what it wants to be told.
@@ -153,6 +156,7 @@ struct PutObject: Sendable, Hashable {
 }
 
 /// `putDelta`: a librsync delta against the replica's content `base` follows (compressed).
+/// `putPatch` carries the same fields; a block patch (`BlockPatchOp` runs) follows.
 struct PutDelta: Sendable, Hashable {
     var target: ContentDigest
     var size: Int64
@@ -189,6 +193,19 @@ struct GetSignature: Sendable, Hashable {
         var r = WireReader(bytes, peer: peer)
         digest = try r.digest(); blockLength = try r.count(max: 1 << 24); strongLength = try r.count(max: 64)
         try r.expectEnd("getSignature")
+    }
+}
+
+/// `getBlockMap`: the `BlockMap` of the replica's content with this digest.
+struct GetBlockMap: Sendable, Hashable {
+    var digest: ContentDigest
+
+    func encoded() -> [UInt8] { digest.bytes }
+    init(digest: ContentDigest) { self.digest = digest }
+    init(_ bytes: [UInt8], peer: String) throws(ProtocolError) {
+        var r = WireReader(bytes, peer: peer)
+        digest = try r.digest()
+        try r.expectEnd("getBlockMap")
     }
 }
 

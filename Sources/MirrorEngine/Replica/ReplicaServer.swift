@@ -37,6 +37,7 @@ final class ReplicaSession {
         case none
         case object(ObjectWriter)
         case delta(PatchUpload)
+        case blockPatch(BlockPatchUpload)
         case manifest(CommitRequest, [UInt8])
         /// An upload that failed: its remaining data is decompressed and dropped.
         case discarding
@@ -76,6 +77,10 @@ final class ReplicaSession {
                 try startObject(PutObject(frame.payload, peer: frames.peer))
             case .putDelta:
                 try startDelta(PutDelta(frame.payload, peer: frames.peer))
+            case .getBlockMap:
+                try blockMap(GetBlockMap(frame.payload, peer: frames.peer))
+            case .putPatch:
+                startPatch(try PutDelta(frame.payload, peer: frames.peer))
             case .data:
                 try frame.payload.withUnsafeBytes { raw in
                     try inflater.feed(raw, isLast: false) { chunk in self.receive(chunk) }
@@ -156,6 +161,29 @@ final class ReplicaSession {
         try sendReplyData(out)
     }
 
+    private func blockMap(_ request: GetBlockMap) throws {
+        guard let fd = try store!.openContent(request.digest) else {
+            try reply(error: "missingBase", "no content \(request.digest) on this replica")
+            return
+        }
+        defer { try? fd.close() }
+        let size = try fd.seek(offset: 0, from: .end)
+        let map = try BlockMap.build(fd: fd.rawValue, size: size, context: "content \(request.digest)")
+        try sendReplyData(map.encoded())
+    }
+
+    private func startPatch(_ request: PutDelta) {
+        do {
+            guard let base = try store!.openContent(request.base) else {
+                throw ReplicaError(.missingBase, path: "object \(request.target)", detail: "base \(request.base) is not here")
+            }
+            upload = .blockPatch(try BlockPatchUpload(store: store!.objects, request: request, base: base))
+        } catch {
+            fail(request.target, error)
+            upload = .discarding
+        }
+    }
+
     private func startObject(_ request: PutObject) throws {
         do {
             let inventory = try store!.objects.inventory()
@@ -200,6 +228,12 @@ final class ReplicaSession {
                 fail(patch.request.target, error)
                 upload = .discarding
             }
+        case .blockPatch(let patch):
+            do { try patch.write(chunk) } catch {
+                patch.abandon()
+                fail(patch.request.target, BlockPatchUpload.replicaError(error, patch.request))
+                upload = .discarding
+            }
         case .manifest(let request, var bytes):
             guard bytes.count + chunk.count <= request.manifestSize else { upload = .discarding; return }
             upload = .none
@@ -218,6 +252,11 @@ final class ReplicaSession {
             do { try writer.finish(); stored += 1 } catch { fail(writer.digest, error) }
         case .delta(let patch):
             do { try patch.finish(); stored += 1 } catch { patch.abandon(); fail(patch.request.target, error) }
+        case .blockPatch(let patch):
+            do { try patch.finish(); stored += 1 } catch {
+                patch.abandon()
+                fail(patch.request.target, BlockPatchUpload.replicaError(error, patch.request))
+            }
         case .manifest(let request, let bytes):
             try commit(request, bytes)
         case .none, .discarding:

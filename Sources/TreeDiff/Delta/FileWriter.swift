@@ -48,6 +48,12 @@ public final class FileWriter {
         }
     }
 
+    /// Leaves `count` zero bytes as a hole (sparse writers only; the file started empty).
+    public func skip(_ count: Int64) {
+        precondition(sparse && count >= 0, "skip needs a sparse writer")
+        offset += count
+    }
+
     private func writeAll(_ piece: UnsafeRawBufferPointer) throws {
         do {
             var done = 0

@@ -51,6 +51,18 @@ public struct ContentHasher {
         }
     }
 
+    /// Appends a whole chunk already hashed by the caller (`digest` = SHA-256 of its `count`
+    /// bytes), so a reader that needs chunk digests itself hashes each byte once. Only at a
+    /// chunk boundary; a short chunk must be the last.
+    mutating func appendChunk(digest: ContentDigest, count: Int) {
+        precondition(chunkFill == 0 && count > 0 && count <= Self.chunkSize, "appendChunk off a chunk boundary")
+        digest.withUnsafeBytes { chunkDigests.append(contentsOf: $0) }
+        size += UInt64(count)
+    }
+
+    /// SHA-256 of one whole chunk of zeros.
+    static var zeroChunkDigest: ContentDigest { ContentDigest(bytes: ZeroChunk.digest)! }
+
     /// The number of content bytes fed so far.
     public var byteCount: UInt64 { size }
 
