@@ -36,6 +36,9 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
 
+        // Linux calls Glibc's module does not export (syncfs), as static inline shims.
+        .target(name: "CSyscalls", path: "Sources/CSyscalls"),
+
         // Layer 1: what a tree holds, what changed, and how to ship it.
         .target(
             name: "TreeDiff",
@@ -62,7 +65,7 @@ let package = Package(
         .target(
             name: "MirrorEngine",
             dependencies: [
-                "TreeDiff", "SSHTransport", "LoopbackSSHD",
+                "TreeDiff", "SSHTransport", "LoopbackSSHD", "CSyscalls",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Crypto", package: "swift-crypto"),

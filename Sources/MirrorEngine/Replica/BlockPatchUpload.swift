@@ -42,14 +42,13 @@ final class BlockPatchUpload {
         try applier.feed(chunk)
     }
 
-    /// Ends the patch, checks the digest computed while writing, syncs, and makes the result
-    /// a complete object.
+    /// Ends the patch, checks the digest computed while writing, and makes the result a
+    /// complete object (synced with the commit).
     func finish() throws {
         let digest = try applier.finish()
         guard digest == request.target else {
             throw ReplicaError(.digestMismatch, path: "object \(request.target)", detail: "patch produced \(digest)")
         }
-        guard fsync(output.rawValue) == 0 else { throw Errno(rawValue: errno) }
         try store.complete(request.target)
     }
 

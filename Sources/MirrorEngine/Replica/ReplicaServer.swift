@@ -353,7 +353,6 @@ final class PatchUpload {
             throw ReplicaError(.digestMismatch, path: "object \(request.target)", detail: "patched to \(writer.offset) bytes, expected \(request.size)")
         }
         try output.resize(to: request.size)
-        guard fsync(output.rawValue) == 0 else { throw Errno(rawValue: errno) }
         let check = try FileDigester.digest(of: output, size: request.size)
         guard check.digest == request.target else {
             throw ReplicaError(.digestMismatch, path: "object \(request.target)", detail: "patch produced \(check.digest)")

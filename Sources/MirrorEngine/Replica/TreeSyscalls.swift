@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import SystemPackage
+internal import CSyscalls
 
 // Every raw libc call the replica's tree writer makes, as thin wrappers returning `Errno`.
 // Each call works relative to an open directory and never follows a final symlink.
@@ -90,6 +91,23 @@ enum TreeSys {
         if errno == ENXIO { return nil }
         throw Errno(rawValue: errno)
     }
+    /// `syncfs(2)`: writes back the whole filesystem holding `fd` (one journal commit for
+    /// thousands of files, where an `fsync` each costs a commit each).
+    static func syncFilesystem(_ fd: CInt) throws(Errno) { try check(cm_syncfs(fd)) }
+
+    /// Syncs each distinct filesystem among these host directories (missing ones are skipped).
+    static func syncFilesystems(of directories: [String]) throws(Errno) {
+        var seen = Set<UInt64>()
+        for path in directories {
+            let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            var st = stat()
+            guard fstat(fd, &st) == 0, seen.insert(UInt64(st.st_dev)).inserted else { continue }
+            try syncFilesystem(fd)
+        }
+    }
+
     /// Free bytes for an unprivileged writer on the filesystem holding `fd`.
     static func freeBytes(_ fd: CInt) throws(Errno) -> Int64 {
         var s = statvfs()
