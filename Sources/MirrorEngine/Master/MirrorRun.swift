@@ -105,8 +105,10 @@ public final class MirrorRun {
     func scan(_ state: MasterState) throws -> (ScanResult, [String]) {
         let (filter, warnings) = try filter()
         let scanner = Scanner(root: context.paths.rootDirectory, trees: context.trees, filter: filter)
-        let result = try scanner.scan(previous: state.lastScan())
-        try state.saveScan(result.manifest)
+        let previous = state.lastScan()
+        let result = try scanner.scan(previous: previous)
+        // Nothing changed (stamps included): the saved scan is still right, skip the write and fsync.
+        if previous != result.manifest { try state.saveScan(result.manifest) }
         return (result, warnings + result.warnings.map { "\($0)" })
     }
 
