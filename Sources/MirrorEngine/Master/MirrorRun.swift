@@ -83,6 +83,8 @@ public final class MirrorRun {
     /// Where connections are kept between runs (the daemon's); nil opens and closes one per
     /// replica per run.
     public var pool: ConnectionPool?
+    /// Connections opened while the run scans (runs without a pool).
+    var pending: PendingConnections?
     /// Delta bytes by (base, target), so a fan-out computes each delta once.
     private var deltaCache: [String: [UInt8]] = [:]
     private var deltaCacheBytes = 0
@@ -137,6 +139,11 @@ public final class MirrorRun {
         let selected = try selectReplicas(options.replicas)
         let state = try MasterState(stateDirectory: context.stateDirectory)
         let fingerprint = try masterFingerprint()
+        if pool == nil && !options.dryRun {
+            let (connector, context) = (self.connector, self.context)
+            pending = PendingConnections(selected) { try connector($0, context) }
+        }
+        defer { pending?.closeRest(); pending = nil }
         let (scan, warnings) = try self.scan(state)
         let manifest = scan.manifest.replicated
         var record = try state.record() ?? MasterRecord(lineage: role.lineage ?? UUID().uuidString, generation: 0, treeDigest: nil)

@@ -82,7 +82,7 @@ final class ReplicaSync {
 
     /// Opens a new connection and its protocol client.
     private func open() throws -> PooledClient {
-        let connection = try owner.connector(replica, context)
+        let connection = try owner.pending?.take(replica.name) ?? owner.connector(replica, context)
         do {
             let client = try ReplicaClient(stream: connection.stream, peer: "replica \(replica.name)",
                                            compressionLevel: context.config.compressionLevel)
