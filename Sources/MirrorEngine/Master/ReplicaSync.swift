@@ -144,6 +144,10 @@ final class ReplicaSync {
         // A replica ahead of our counter in our own lineage (master state restored from
         // backup): move past it so generations keep increasing.
         if hello.lineage == record.lineage && hello.generation >= record.generation && hello.treeDigest != manifest.treeDigest {
+            guard hello.generation < UInt64.max else {
+                throw ReplicaError(.wrongGeneration, path: "replica \(replica.name)",
+                                   detail: "it claims generation \(hello.generation), beyond any the master made; check that host")
+            }
             record.generation = hello.generation + 1
             if !options.dryRun { try state.save(record) }
         }
