@@ -201,7 +201,9 @@ final class ReplicaSync {
                 viaDelta.insert(item.entry.digest!)
                 result.deltasSent += 1
             } else {
-                try sendObject(item.entry, resumeAt: hello.partial[item.entry.digest!] ?? 0, client, tracker)
+                // Partial data the replica claims beyond the file's data is a lie or damage: send it whole.
+                let claimed = hello.partial[item.entry.digest!] ?? 0
+                try sendObject(item.entry, resumeAt: claimed <= item.entry.allocatedBytes ? claimed : 0, client, tracker)
                 result.filesSent += 1
             }
             tracker.endFile()
