@@ -148,6 +148,10 @@ final class ReplicaSync {
         // A replica ahead of our counter in our own lineage (master state restored from
         // backup): move past it so generations keep increasing.
         if hello.lineage == record.lineage && hello.generation >= record.generation && hello.treeDigest != manifest.treeDigest {
+            guard hello.generation < UInt64.max else {
+                throw ReplicaError(.wrongGeneration, path: "replica \(replica.name)",
+                                   detail: "it claims generation \(hello.generation), beyond any the master made; check that host")
+            }
             record.generation = hello.generation + 1
             if !options.dryRun { try state.save(record) }
         }
@@ -205,7 +209,9 @@ final class ReplicaSync {
                 viaDelta.insert(item.entry.digest!)
                 result.deltasSent += 1
             } else {
-                try sendObject(item.entry, resumeAt: hello.partial[item.entry.digest!] ?? 0, client, tracker)
+                // Partial data the replica claims beyond the file's data is a lie or damage: send it whole.
+                let claimed = hello.partial[item.entry.digest!] ?? 0
+                try sendObject(item.entry, resumeAt: claimed <= item.entry.allocatedBytes ? claimed : 0, client, tracker)
                 result.filesSent += 1
             }
             tracker.endFile()

@@ -71,15 +71,20 @@ struct Journal: Sendable, Hashable {
             throw ReplicaError(.corruptState, path: file, detail: "checksum mismatch")
         }
         var r = JournalReader(reader: WireReader(body, peer: file), file: file)
-        _ = try r.reader.raw(4)
-        generation = try r.reader.varint()
-        lineage = try r.reader.string()
-        let n = try r.reader.count(max: 50_000_000)
-        var steps: [Step] = []
-        steps.reserveCapacity(min(n, 1 << 20))
-        for _ in 0..<n { steps.append(try r.step()) }
-        try r.reader.expectEnd("journal")
-        self.steps = steps
+        do {
+            _ = try r.reader.raw(4)
+            generation = try r.reader.varint()
+            lineage = try r.reader.string()
+            let n = try r.reader.count(max: 50_000_000)
+            var steps: [Step] = []
+            steps.reserveCapacity(min(n, 1 << 20))
+            for _ in 0..<n { steps.append(try r.step()) }
+            try r.reader.expectEnd("journal")
+            self.steps = steps
+        } catch let e as ProtocolError {
+            // A field that does not parse is damage to the journal, not a protocol problem.
+            throw ReplicaError(.corruptState, path: file, detail: e.detail)
+        }
     }
 
     static func kindCode(_ k: EntryKind) -> UInt8 {

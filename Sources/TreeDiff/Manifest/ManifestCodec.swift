@@ -158,8 +158,9 @@ extension Manifest {
             let extentCount = try reader.varint(max: maxExtents, "extent count")
             var end: Int64 = 0
             for _ in 0..<extentCount {
-                let gap = try reader.varint(max: UInt64(entry.size), "extent offset")
-                let length = try reader.varint(max: UInt64(entry.size), "extent length")
+                // Bounded by what is left of the file (end <= size holds), so no sum overflows.
+                let gap = try reader.varint(max: UInt64(entry.size - end), "extent offset")
+                let length = try reader.varint(max: UInt64(entry.size - end - Int64(gap)), "extent length")
                 let extent = DataExtent(offset: end + Int64(gap), length: Int64(length))
                 entry.extents.append(extent)
                 end = extent.end
