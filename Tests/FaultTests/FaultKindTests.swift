@@ -27,6 +27,6 @@ import Testing
     }
 
     @Test func handEditsFoundAndRepaired() throws {
-        try expectFaultsHandled(.handEdit, trials: 3)
+        try expectFaultsHandled(.handEdit, trials: 6)  // every edit, by verify and by the next run
     }
 }
