@@ -40,6 +40,7 @@ public struct FaultOutcome: Sendable, Codable {
     /// Trials that ran and did not converge (lost or mixed ones included).
     public var failedChecks: Int { trials - skipped - converged }
 
+    /// An outcome with these counts (the lab builds them; tests and reports may too).
     public init(kind: FaultKind, trials: Int, converged: Int, lostOrMixed: Int, skipped: Int, seconds: Double,
                 figures: [String: Int64], notes: [String]) {
         self.kind = kind
