@@ -6,9 +6,10 @@ import LoopbackSSHD
 import MirrorEngine
 import TreeDiff
 
-/// The replica's root on a small tmpfs. Even trials: a new file bigger than the free space,
-/// which must be refused before anything is written. Odd trials: a file that fits, with the
-/// disk filled by another writer while it is being staged, which must fail cleanly. Every
+/// The replica's root on a small tmpfs. In turn: a new file bigger than the free space, which
+/// must be refused before anything is written; a file that fits, with the disk filled by
+/// another writer while it arrives; a Cloudmin churn plus a file, with the disk filled while
+/// the commit stages its temps. The last two must fail cleanly. Every
 /// trial: the live trees untouched, staging bounded, and once space is back (a bigger tmpfs,
 /// the other writer's file gone) the next run converges and the disk is not left full.
 final class FullDiskTrials: FaultTrials {
@@ -71,14 +72,21 @@ final class FullDiskTrials: FaultTrials {
         return TrialResult.checking { result in
             let old = try pair.replicaManifest()
             let free = try Self.freeBytes(root)
-            let refuse = i % 2 == 0
-            let size = refuse ? Int(free) + (1 << 20) : Int(free / 2) & ~4095
+            let variant = i % 3
+            let refuse = variant == 0
+            if variant == 2 { try pair.churn(seed: 7000 + i) }
+            let size = refuse ? Int(free) + (1 << 20) : Int(free / (variant == 1 ? 2 : 4)) & ~4095
             let name = "faultlab-disk-\(i + 1).bin"
             try pair.writeBlob(name, bytes: size, rng: &rng)
             blob = name
             let new = try pair.masterManifest()
             var filler: DiskFiller?
-            if !refuse { filler = DiskFiller(objects: try pair.objectsDirectory, fillFile: root + "/faultlab-filler") }
+            let state = try pair.replica.stateDirectory + "/replica"
+            switch variant {
+            case 1: filler = DiskFiller(watching: try pair.objectsDirectory, for: { $0.hasSuffix(".part") }, fillFile: root + "/faultlab-filler")
+            case 2: filler = DiskFiller(watching: state, for: { $0 == "prepare.list" }, fillFile: root + "/faultlab-filler")
+            default: break
+            }
             let failed = try pair.sync()
             filler?.stop()
             let staged = try pair.stagedBytes()
@@ -119,7 +127,8 @@ final class FullDiskTrials: FaultTrials {
     }
 }
 
-/// Another writer that fills the replica's disk as soon as an object starts arriving.
+/// Another writer that fills the replica's disk as soon as a file appears (an object starting
+/// to arrive, a commit starting to stage).
 ///
 /// `@unchecked Sendable`: `stopped` and `filled` are touched only under `lock`.
 final class DiskFiller: @unchecked Sendable {
@@ -128,12 +137,14 @@ final class DiskFiller: @unchecked Sendable {
     private var didFill = false
     private let done = DispatchSemaphore(value: 0)
 
-    init(objects: String, fillFile: String) {
+    /// Starts watching `directory` (every millisecond) for a name `trigger` accepts, then fills
+    /// the disk with `fillFile`.
+    init(watching directory: String, for trigger: @escaping @Sendable (String) -> Bool, fillFile: String) {
         Thread.detachNewThread { [self] in
             defer { done.signal() }
             while !lock.withLock({ stopped }) {
-                let names = (try? FileManager.default.contentsOfDirectory(atPath: objects)) ?? []
-                if names.contains(where: { $0.hasSuffix(".part") }) {
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+                if names.contains(where: trigger) {
                     Self.fill(fillFile)
                     lock.withLock { didFill = true }
                     return
