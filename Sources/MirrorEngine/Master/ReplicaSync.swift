@@ -235,14 +235,39 @@ final class ReplicaSync {
                 : "the replica could not stage it: \(failure.message)")
         }
 
-        let reply = try client.commit(manifest, generation: record.generation, lineage: record.lineage,
+        let reply: CommitReply
+        do {
+            reply = try client.commit(manifest, generation: record.generation, lineage: record.lineage,
                                       fullRehash: options.fullRehash)
+        } catch let e as ProtocolError where e.code == .remote("missingContent") && !result.fetchedManifest {
+            // The plan came from our record, but the replica's trees no longer match it (a hand
+            // edit): send the content its commit lacks (the digests are the detail), then retry.
+            try sendMissing(e.detail, hello, client)
+            reply = try client.commit(manifest, generation: record.generation, lineage: record.lineage,
+                                      fullRehash: options.fullRehash)
+        }
         guard reply.treeDigest == manifest.treeDigest else {
             throw ReplicaError(.corruptState, path: "replica \(replica.name)", detail: "committed tree digest \(reply.treeDigest) differs from the master's")
         }
         result.generation = reply.generation
         try state.saveReplicaManifest(manifest, replica.name)
         try recordSuccess(&saved, generation: reply.generation)
+    }
+
+    /// Sends whole the files whose digests a refused commit listed as missing.
+    private func sendMissing(_ digestList: String, _ hello: HelloReply, _ client: ReplicaClient) throws {
+        let wanted = Set(digestList.split(separator: ",").compactMap { ContentDigest(hex: String($0)) })
+        owner.log("\(replica.name): its trees differ from the master's record (edited by hand?); sending \(wanted.count) files they lack")
+        var sent = Set<ContentDigest>()
+        for entry in manifest.entries where entry.kind == .file {
+            guard let digest = entry.digest, wanted.contains(digest), sent.insert(digest).inserted else { continue }
+            try sendObject(entry, resumeAt: hello.partial[digest] ?? 0, client)
+            result.filesSent += 1
+        }
+        if let failure = try client.flush().failures.first {
+            let path = manifest.entries.first { $0.digest == failure.digest }?.path ?? "\(failure.digest)"
+            throw ReplicaError(.io, path: path, detail: "the replica could not stage it: \(failure.message)")
+        }
     }
 
     private func recordSuccess(_ saved: inout ReplicaRecord, generation: UInt64) throws {
