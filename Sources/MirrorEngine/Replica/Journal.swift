@@ -133,7 +133,8 @@ private struct JournalReader {
         case 3:
             let p = try path()
             let t = try reader.string(max: 255)
-            guard t.hasPrefix(".cm-mirror-"), !t.contains("/") else { throw corrupt("bad temp name") }
+            // One path component (no `/`, no NUL: the name goes to renameat as a C string).
+            guard t.hasPrefix(".cm-mirror-"), !t.contains("/"), RelativePath.isValid(t) else { throw corrupt("bad temp name") }
             let dir: StagingDirectory
             switch try reader.u8() {
             case 1: dir = .inTree(try path())
