@@ -354,7 +354,8 @@ extension ReplicaStore {
 
     static func decodePrepareLine(_ line: Substring) -> (StagingDirectory, String, Int64?)? {
         let parts = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 3 || parts.count == 4, RelativePath.isValid(parts[1]), parts[2].hasPrefix(".cm-mirror-"), !parts[2].contains("/") else { return nil }
+        guard parts.count == 3 || parts.count == 4, RelativePath.isValid(parts[1]), RelativePath.isValid(parts[2]),
+              parts[2].hasPrefix(".cm-mirror-"), !parts[2].contains("/") else { return nil }
         let mtime = parts.count == 4 ? Int64(parts[3]) : nil
         return (parts[0] == "T" ? .inTree(parts[1]) : .aboveTree(parts[1]), parts[2], mtime)
     }

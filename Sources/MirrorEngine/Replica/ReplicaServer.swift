@@ -341,8 +341,15 @@ final class PatchUpload {
         try? output.close()
     }
 
+    /// Applies the next piece of the delta; output past the announced size is refused at
+    /// once, so a hostile delta cannot fill the disk before `finish` checks the size.
     func write(_ chunk: UnsafeRawBufferPointer) throws {
-        try patcher.feed(chunk, isLast: false) { try writer.write($0) }
+        try patcher.feed(chunk, isLast: false) { out in
+            guard writer.offset + Int64(out.count) <= request.size else {
+                throw ReplicaError(.digestMismatch, path: "object \(request.target)", detail: "the delta writes past the announced size \(request.size)")
+            }
+            try writer.write(out)
+        }
     }
 
     /// Ends the patch, checks size and digest, and makes the result a complete object.
