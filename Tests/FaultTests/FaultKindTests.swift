@@ -6,15 +6,15 @@ import Testing
 /// real master/replica pair (replica behind a loopback sshd, the built `cloudmin-mirror`).
 @Suite struct FaultKindTests {
     @Test func replicaKilledDuringCommit() throws {
-        try expectFaultsHandled(.commitCrash, trials: 4)
+        try expectFaultsHandled(.commitCrash, trials: 3)
     }
 
     @Test func linkCutDuringTransfer() throws {
-        try expectFaultsHandled(.linkCut, trials: 4)
+        try expectFaultsHandled(.linkCut, trials: 3)
     }
 
     @Test func masterKilledMidRun() throws {
-        try expectFaultsHandled(.masterCrash, trials: 3)
+        try expectFaultsHandled(.masterCrash, trials: 2)
     }
 
     @Test(.enabled(if: geteuid() == 0, "mounting a tmpfs needs root"))
