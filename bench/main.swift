@@ -3,15 +3,17 @@
 //
 //   cloudmin-bench delta [--size-mib N] [--seed S] ...                librsync engine vs rdiff
 //   cloudmin-bench transport [--size-mib N] [--buffer-kib K,K] ...    SSHTransport vs scp/sftp
+//   cloudmin-bench compare [--systems N] [--image-gib G] [--rate R] ... cloudmin-mirror vs rsync (root)
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "delta": try runDeltaBench(arguments: Array(arguments.dropFirst()))
 case "transport": try runTransportBench(arguments: Array(arguments.dropFirst()))
+case "compare": try runCompareBench(arguments: Array(arguments.dropFirst()))
 case nil, "-h", "--help":
-    print("usage: cloudmin-bench delta|transport [options]   (options: see bench/DeltaBench.swift, bench/TransportBench.swift)")
+    print("usage: cloudmin-bench delta|transport|compare [options]   (options: see bench/DeltaBench.swift, bench/TransportBench.swift; compare --help)")
 default:
-    FileHandle.standardError.write(Data("cloudmin-bench: unknown benchmark `\(arguments[0])`; use delta or transport\n".utf8))
+    FileHandle.standardError.write(Data("cloudmin-bench: unknown benchmark `\(arguments[0])`; use delta, transport or compare\n".utf8))
     exit(2)
 }
