@@ -49,7 +49,15 @@ final class CompareBench {
             guard let p = mkdtemp(&template) else { throw BenchFailure(what: "mkdtemp", detail: String(cString: strerror(errno))) }
             work = String(cString: p)
         }
-        if !options.keep { Cleanup.shared.add { [work] in try? FileManager.default.removeItem(atPath: work) } }
+        if !options.keep {
+            Cleanup.shared.add { [work] in
+                // Retried: after SIGINT, a child still writing can make a directory non-empty again.
+                for _ in 0..<5 where FileManager.default.fileExists(atPath: work) {
+                    try? FileManager.default.removeItem(atPath: work)
+                    usleep(200_000)
+                }
+            }
+        }
         let generator = try options.fixtures.map { $0 + "/generate" } ?? Workload.findGenerator()
         let master = work + "/master"
         workload = Workload(generator: generator, masterRoot: master, scratch: work)
@@ -128,8 +136,10 @@ final class CompareBench {
         for contender in contenders {
             for i in indexes { contender.replicas[i].rusage.reset() }
             let before = try namespace.wireBytes()
+            let start = ContinuousClock.now
             let cost = try contender.sync(indexes, log: work + "/log-\(slug)-\(contender.label.replacingOccurrences(of: " ", with: ""))")
-            contender.waitForSessions()
+            if !contender.waitForSessions() { say("\(name) \(contender.label): replica sessions still open after 120 s") }
+            let idle = (ContinuousClock.now - start).seconds
             let after = try namespace.wireBytes()
             var invocations = 0, replicaCPU = 0.0, replicaRSS = 0
             for i in indexes {
@@ -140,13 +150,14 @@ final class CompareBench {
             }
             let equal = try indexes.allSatisfy { try filter.replicaManifest(contender.replicas[$0].root).treeDigest == want.treeDigest }
             let tool = ToolFigures(tool: contender.label, wireBytes: after - before, wallSeconds: cost.wallSeconds,
+                                   untilReplicaIdleSeconds: idle,
                                    cpuSeconds: cost.cpuSeconds, masterMaxRSSKiB: cost.maxRSSKiB,
                                    replicaMaxRSSKiB: invocations > 0 ? replicaRSS : nil,
                                    replicaCPUSeconds: invocations > 0 ? replicaCPU : nil,
                                    replicaInvocations: invocations, replicasEqualMaster: equal)
             figures.tools.append(tool)
-            say(String(format: "%@ %@: %@ on the wire, %.3f s wall, %.3f s CPU, %.1f MiB RSS%@", name, contender.label,
-                       CompareReport.bytes(Double(tool.wireBytes)), tool.wallSeconds, tool.cpuSeconds,
+            say(String(format: "%@ %@: %@ on the wire, %.3f s wall (%.3f s until the replica side ended), %.3f s CPU, %.1f MiB RSS%@",
+                       name, contender.label, CompareReport.bytes(Double(tool.wireBytes)), tool.wallSeconds, idle, tool.cpuSeconds,
                        Double(tool.masterMaxRSSKiB) / 1024, equal ? "" : "; REPLICA DIFFERS FROM MASTER"))
         }
         results.phases.append(figures)

@@ -6,6 +6,9 @@ struct ToolFigures: Codable, Sendable {
     /// rx + tx bytes of the host-side veth during the run (both directions, all replicas).
     var wireBytes: UInt64
     var wallSeconds: Double
+    /// From the start of the run until the last replica session (sshd child) ended: more than
+    /// `wallSeconds` when the replica side goes on after the master's process exits.
+    var untilReplicaIdleSeconds: Double
     /// Master side, user + system, the tool's process and the children it reaped.
     var cpuSeconds: Double
     /// Master side: largest single process (wait4 ru_maxrss), KiB.

@@ -15,6 +15,7 @@ enum CompareReport {
             let metrics: [(String, (ToolFigures) -> Double?, (Double) -> String)] = [
                 ("wire bytes", { Double($0.wireBytes) }, { bytes($0) }),
                 ("wall s", { $0.wallSeconds }, { String(format: "%.3f", $0) }),
+                ("..replica idle s", { $0.untilReplicaIdleSeconds }, { String(format: "%.3f", $0) }),
                 ("master CPU s", { $0.cpuSeconds }, { String(format: "%.3f", $0) }),
                 ("master RSS MiB", { Double($0.masterMaxRSSKiB) / 1024 }, { String(format: "%.1f", $0) }),
                 ("replica CPU s", { $0.replicaCPUSeconds }, { String(format: "%.3f", $0) }),

@@ -17,7 +17,7 @@ protocol Contender: AnyObject {
     /// runs are summed: wall and CPU added, peak RSS the largest).
     func sync(_ indexes: [Int], log: String) throws -> ChildCost
     /// Waits (bounded) until no replica session is open, so that `time` has written its line.
-    func waitForSessions()
+    @discardableResult func waitForSessions() -> Bool
 }
 
 /// cloudmin-mirror as a sysadmin runs it: `replica init` on each replica root, a replica sshd
@@ -66,7 +66,7 @@ final class CloudminMirrorContender: Contender {
                                  stdoutPath: log, stderrPath: log)
     }
 
-    func waitForSessions() { SessionWait.idle(servers) }
+    func waitForSessions() -> Bool { SessionWait.idle(servers) }
 }
 
 /// rsync as the issue specifies it: `rsync -a --delete -z -S --no-whole-file [EXTRA]` over
@@ -120,14 +120,20 @@ final class RsyncContender: Contender {
         return total
     }
 
-    func waitForSessions() { SessionWait.idle([server]) }
+    func waitForSessions() -> Bool { SessionWait.idle([server]) }
 }
 
 enum SessionWait {
-    /// Polls every 10 ms, for at most 5 s, until none of the servers has a session process.
-    static func idle(_ servers: [SSHServer]) {
-        let deadline = Date().addingTimeInterval(5)
-        while Date() < deadline && servers.contains(where: { !$0.sessionProcesses().isEmpty }) { usleep(10_000) }
+    /// Polls every 10 ms, for at most 120 s, until none of the servers has a session process.
+    /// - Returns: false when sessions were still open at the deadline.
+    @discardableResult
+    static func idle(_ servers: [SSHServer]) -> Bool {
+        let deadline = Date().addingTimeInterval(120)
+        while servers.contains(where: { !$0.sessionProcesses().isEmpty }) {
+            if Date() >= deadline { return false }
+            usleep(10_000)
+        }
+        return true
     }
 }
 
