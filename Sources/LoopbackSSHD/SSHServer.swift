@@ -6,8 +6,10 @@ import Foundation
 /// `@unchecked Sendable`: every stored property is immutable after `start`, except the process
 /// state, which only `stop`/`pause`/`resume` touch under `lock`.
 public final class SSHServer: @unchecked Sendable {
-    /// The TCP port sshd listens on (127.0.0.1, and ::1 when asked).
+    /// The TCP port sshd listens on (on `host`, and ::1 when asked).
     public let port: Int
+    /// The IPv4 address sshd listens on (127.0.0.1 unless `start` was given another).
+    public let host: String
     /// The sshd process id.
     public let pid: Int32
     /// The server's host public key line (`ssh-ed25519 AAAA...`).
@@ -25,8 +27,8 @@ public final class SSHServer: @unchecked Sendable {
     private let lock = NSLock()
     private var stopped = false
 
-    /// The known_hosts line for this server: `[127.0.0.1]:PORT TYPE BASE64`.
-    public var knownHostsLine: String { knownHostsLine(host: "127.0.0.1") }
+    /// The known_hosts line for this server: `[HOST]:PORT TYPE BASE64` (HOST: 127.0.0.1 by default).
+    public var knownHostsLine: String { knownHostsLine(host: host) }
 
     /// The known_hosts line for this server under another name (`::1`, `localhost`).
     public func knownHostsLine(host: String) -> String {
@@ -44,8 +46,15 @@ public final class SSHServer: @unchecked Sendable {
     ///   - ipv6: also listen on [::1].
     ///   - sftpServer: the `Subsystem sftp` command (e.g. `internal-sftp -R` for read-only).
     ///   - extraConfig: more sshd_config lines.
+    ///   - listenAddress: the IPv4 address to listen on (e.g. an address inside a network
+    ///     namespace, with `launchPrefix` `["/usr/sbin/ip", "netns", "exec", NS]`).
+    ///   - port: the port to listen on; nil picks a free one on 127.0.0.1 (retried when taken).
+    ///   - launchPrefix: a command that execs sshd (its pid must become sshd's), empty to run
+    ///     sshd directly.
     public static func start(authorizedKeys: [String], hostKeyType: HostKeyType = .ed25519, ipv6: Bool = false,
-                             sftpServer: String = "internal-sftp", extraConfig: [String] = []) throws -> SSHServer {
+                             sftpServer: String = "internal-sftp", extraConfig: [String] = [],
+                             listenAddress: String = "127.0.0.1", port fixedPort: Int? = nil,
+                             launchPrefix: [String] = []) throws -> SSHServer {
         let dir = try ScratchDirectory(prefix: "cm-sshd")
         let hostKey = dir.file("ssh_host_\(hostKeyType.rawValue)_key")
         try runTool("/usr/bin/ssh-keygen", ["-q", "-t", hostKeyType.rawValue, "-N", "", "-C", "cm-test-host", "-f", hostKey])
@@ -56,9 +65,9 @@ public final class SSHServer: @unchecked Sendable {
         let user = currentUserName()
         var lastLog = ""
         for _ in 0..<5 {
-            let port = try freePort()
+            let port = try fixedPort ?? freePort()
             var config = [
-                "ListenAddress 127.0.0.1:\(port)",
+                "ListenAddress \(listenAddress):\(port)",
                 "HostKey \(hostKey)",
                 "AuthorizedKeysFile \(authorized)",
                 "PidFile none",
@@ -77,23 +86,25 @@ public final class SSHServer: @unchecked Sendable {
             if geteuid() == 0 { try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true) }
             let logPath = dir.file("sshd.log")
             _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-            let process = try ChildProcess.spawn("/usr/sbin/sshd", ["-D", "-e", "-f", configPath],
+            let command = launchPrefix + ["/usr/sbin/sshd", "-D", "-e", "-f", configPath]
+            let process = try ChildProcess.spawn(command[0], Array(command.dropFirst()),
                                                  stdoutPath: logPath, stderrPath: logPath)
-            if waitUntilAccepting(port: port, process: process) {
-                return SSHServer(port: port, pid: process.pid, hostPublicKey: hostPublicKey,
+            if waitUntilAccepting(address: listenAddress, port: port, process: process) {
+                return SSHServer(port: port, host: listenAddress, pid: process.pid, hostPublicKey: hostPublicKey,
                                  hostKeyFingerprint: fingerprint, user: user, directory: dir, logPath: logPath, process: process)
             }
             if process.isRunning { kill(process.pid, SIGTERM) }
             process.wait()
             lastLog = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-            if !lastLog.contains("Address already in use") { break }
+            if !lastLog.contains("Address already in use") || fixedPort != nil { break }
         }
         throw ToolError(tool: "/usr/sbin/sshd", status: -1, output: "sshd did not start: \(lastLog)")
     }
 
-    private init(port: Int, pid: Int32, hostPublicKey: String, hostKeyFingerprint: String, user: String,
+    private init(port: Int, host: String, pid: Int32, hostPublicKey: String, hostKeyFingerprint: String, user: String,
                  directory: ScratchDirectory, logPath: String, process: ChildProcess) {
         self.port = port
+        self.host = host
         self.pid = pid
         self.hostPublicKey = hostPublicKey
         self.hostKeyFingerprint = hostKeyFingerprint
@@ -114,6 +125,10 @@ public final class SSHServer: @unchecked Sendable {
         try ((lines ?? [knownHostsLine]).joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
+
+    /// The live processes sshd forked (per-connection children and the commands they run);
+    /// empty when no session is open.
+    public func sessionProcesses() -> [Int32] { Self.descendants(of: pid) }
 
     /// SIGSTOP to sshd and every process it forked (the per-connection children do the talking).
     public func pause() { lock.withLock { signalTree(SIGSTOP) } }
@@ -184,14 +199,14 @@ public final class SSHServer: @unchecked Sendable {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 
-    /// Connects to 127.0.0.1:port every 50 ms for up to 10 s; false if sshd exits first.
-    private static func waitUntilAccepting(port: Int, process: ChildProcess) -> Bool {
+    /// Connects to address:port every 50 ms for up to 10 s; false if sshd exits first.
+    private static func waitUntilAccepting(address: String, port: Int, process: ChildProcess) -> Bool {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline && process.isRunning {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var addr = sockaddr_in()
             addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            addr.sin_addr.s_addr = inet_addr(address)
             addr.sin_port = UInt16(port).bigEndian
             let rc = withUnsafePointer(to: &addr) { p in
                 p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }

@@ -136,7 +136,16 @@ final class ReplicaSession {
         }
         if lock == nil { lock = try context.lock(waitSeconds: 60) }
         let store = try ReplicaStore(stateDirectory: context.stateDirectory, root: context.paths.rootDirectory, trees: context.trees)
-        try store.recover()
+        do {
+            try store.recover()
+        } catch {
+            // Tell the master why (a full disk, most often), rather than closing on it.
+            let noSpace = (error as? Errno) == .noSpace || (error as? ReplicaError)?.code == .noSpace
+            try reply(error: noSpace ? "noSpace" : "recoveryFailed",
+                      "the replica could not finish its interrupted commit: \(error); "
+                      + (noSpace ? "free space on the replica's disk and run again" : "check the replica's disk and state directory, then run again"))
+            return false
+        }
         self.store = store
         let generation = try store.generation()
         let inventory = try store.objects.inventory()
