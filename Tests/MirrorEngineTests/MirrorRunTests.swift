@@ -31,6 +31,19 @@ import TreeDiff
         #expect(third.generation == second.generation)
     }
 
+    @Test func aSmallChangeSendsTheManifestsChangesOnly() throws {
+        let pair = try LocalReplicaPair()
+        #expect(try #require(try pair.mirrorRun().run(RunOptions()).replicas.first).ok)
+        let record = pair.masterRoot + "/etc/webmin/server-manager/1371467200101.serv"
+        try "id=1371467300339\nhost=changed.example.com\n".write(toFile: record, atomically: false, encoding: .utf8)
+        let r = try #require(try pair.mirrorRun().run(RunOptions()).replicas.first)
+        #expect(r.ok, "\(r.error ?? "")")
+        #expect(r.filesSent == 1)
+        #expect(try pair.replicaManifest().treeDigest == pair.masterManifest().treeDigest)
+        // The whole manifest would be most of the bytes; its changes are two entries.
+        #expect(r.bytesSent < Int64(try pair.masterManifest().replicated.encoded().count / 4))
+    }
+
     @Test func dryRunChangesNothing() throws {
         let pair = try LocalReplicaPair()
         var options = RunOptions()

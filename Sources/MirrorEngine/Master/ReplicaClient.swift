@@ -102,11 +102,27 @@ final class ReplicaClient {
     /// Sends the new generation's manifest and asks the replica to commit it.
     /// - Throws: `ProtocolError` with `.remote(code)`: `missingContent` (message: the digests,
     ///   comma-separated), `noSpace`, `outsideTrees`, `wrongGeneration`, ...
-    func commit(_ manifest: Manifest, generation: UInt64, lineage: String, fullRehash: Bool = false) throws -> CommitReply {
+    /// - Parameter base: the manifest the replica holds (its tree digest as in its hello), so
+    ///   only the changes are sent; nil sends the whole manifest. A replica whose recorded
+    ///   manifest is not that base says `baseMismatch`, and the whole manifest follows.
+    func commit(_ manifest: Manifest, base: Manifest? = nil, generation: UInt64, lineage: String,
+                fullRehash: Bool = false) throws -> CommitReply {
+        if let base {
+            let changes = ManifestChanges.between(base, manifest).encoded()
+            do {
+                return try sendCommit(changes, CommitRequest(generation: generation, lineage: lineage, manifestSize: changes.count,
+                                                             fullRehash: fullRehash, changes: (base.treeDigest, manifest.treeDigest)))
+            } catch let e as ProtocolError where e.code == .remote("baseMismatch") {
+                // Fall through: the whole manifest.
+            }
+        }
         let bytes = manifest.replicated.encoded()
-        try frames.send(Frame(type: MessageType.commit.rawValue,
-                              payload: CommitRequest(generation: generation, lineage: lineage, manifestSize: bytes.count,
-                                                    fullRehash: fullRehash).encoded()))
+        return try sendCommit(bytes, CommitRequest(generation: generation, lineage: lineage, manifestSize: bytes.count,
+                                                   fullRehash: fullRehash))
+    }
+
+    private func sendCommit(_ bytes: [UInt8], _ request: CommitRequest) throws -> CommitReply {
+        try frames.send(Frame(type: MessageType.commit.rawValue, payload: request.encoded()))
         try bytes.withUnsafeBytes { try sendData($0) }
         try endData()
         return try CommitReply(try expect(.commitReply).payload, peer: peer)

@@ -175,6 +175,8 @@ final class ReplicaSync {
             result.fetchedManifest = true
         }
         let plan = ChangePlan.make(from: base, to: manifest)
+        // Only the manifest's changes go with the commit when the replica records this base.
+        let commitBase = base.treeDigest == hello.treeDigest ? base : nil
         result.summary = plan.summary
         if options.itemize || options.dryRun { result.itemized = plan.itemizedLines }
         if options.dryRun { result.generation = hello.generation; return }
@@ -237,13 +239,13 @@ final class ReplicaSync {
 
         let reply: CommitReply
         do {
-            reply = try client.commit(manifest, generation: record.generation, lineage: record.lineage,
+            reply = try client.commit(manifest, base: commitBase, generation: record.generation, lineage: record.lineage,
                                       fullRehash: options.fullRehash)
         } catch let e as ProtocolError where e.code == .remote("missingContent") && !result.fetchedManifest {
             // The plan came from our record, but the replica's trees no longer match it (a hand
             // edit): send the content its commit lacks (the digests are the detail), then retry.
             try sendMissing(e.detail, hello, client)
-            reply = try client.commit(manifest, generation: record.generation, lineage: record.lineage,
+            reply = try client.commit(manifest, base: commitBase, generation: record.generation, lineage: record.lineage,
                                       fullRehash: options.fullRehash)
         }
         guard reply.treeDigest == manifest.treeDigest else {

@@ -209,28 +209,44 @@ struct GetBlockMap: Sendable, Hashable {
     }
 }
 
-/// `commit`: the new generation's manifest follows as `data` frames (uncompressed).
+/// `commit`: the new generation's manifest follows as `data` frames (in the compressed
+/// stream): the whole manifest, or, with `changes`, only what differs from the manifest
+/// the replica holds (`ManifestChanges`).
 struct CommitRequest: Sendable, Hashable {
     var generation: UInt64
     var lineage: String
     var manifestSize: Int
     /// Rehash every live file before planning (repair of silent corruption).
     var fullRehash = false
+    /// When the data is `ManifestChanges`: the tree digest of the manifest they apply to and
+    /// the tree digest the result must have.
+    var changes: (base: ContentDigest, target: ContentDigest)?
 
     static let maxManifest = 1 << 30
+
+    static func == (a: CommitRequest, b: CommitRequest) -> Bool {
+        a.generation == b.generation && a.lineage == b.lineage && a.manifestSize == b.manifestSize
+            && a.fullRehash == b.fullRehash && a.changes?.base == b.changes?.base && a.changes?.target == b.changes?.target
+    }
+    func hash(into h: inout Hasher) { h.combine(generation); h.combine(lineage); h.combine(manifestSize) }
 
     func encoded() -> [UInt8] {
         var w = WireWriter()
         w.varint(generation); w.string(lineage); w.varint(UInt64(manifestSize)); w.bool(fullRehash)
+        w.bool(changes != nil)
+        if let changes { w.raw(changes.base.bytes); w.raw(changes.target.bytes) }
         return w.bytes
     }
-    init(generation: UInt64, lineage: String, manifestSize: Int, fullRehash: Bool) {
+    init(generation: UInt64, lineage: String, manifestSize: Int, fullRehash: Bool,
+         changes: (base: ContentDigest, target: ContentDigest)? = nil) {
         self.generation = generation; self.lineage = lineage; self.manifestSize = manifestSize; self.fullRehash = fullRehash
+        self.changes = changes
     }
     init(_ bytes: [UInt8], peer: String) throws(ProtocolError) {
         var r = WireReader(bytes, peer: peer)
         generation = try r.varint(); lineage = try r.string(max: 256); manifestSize = try r.count(max: Self.maxManifest)
         fullRehash = try r.bool()
+        changes = try r.bool() ? (try r.digest(), try r.digest()) : nil
         try r.expectEnd("commit")
     }
 }

@@ -284,7 +284,19 @@ final class ReplicaSession {
             guard role.role == .replica, role.masterFingerprint == clientFingerprint else {
                 throw ReplicaError(.wrongRole, path: "replica", detail: "this host no longer accepts replication from \(clientFingerprint)")
             }
-            let manifest = try Manifest(decoding: bytes)
+            let manifest: Manifest
+            if let changes = request.changes {
+                guard let recorded = try store!.recordedManifest(), recorded.treeDigest == changes.base else {
+                    try reply(error: "baseMismatch", "this replica does not hold the manifest \(changes.base) the changes apply to")
+                    return
+                }
+                manifest = try ManifestChanges(decoding: bytes).applied(to: recorded)
+                guard manifest.treeDigest == changes.target else {
+                    throw ReplicaError(.badPlan, path: "manifest", detail: "the changes give tree \(manifest.treeDigest), not \(changes.target)")
+                }
+            } else {
+                manifest = try Manifest(decoding: bytes)
+            }
             let held = try store!.generation()
             if held.lineage == request.lineage && request.generation <= held.generation && held.treeDigest != manifest.treeDigest {
                 throw ReplicaError(.wrongGeneration, path: "generation \(request.generation)",

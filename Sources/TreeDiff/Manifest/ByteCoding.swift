@@ -96,6 +96,17 @@ struct ByteReader {
         return value
     }
 
+    /// A length-prefixed string that must be valid UTF-8.
+    mutating func string() throws(ManifestError) -> String {
+        let start = offset
+        let n = try varint(max: UInt64(remaining), "string length")
+        let raw = try bytes(Int(n))
+        guard let s = String(validating: raw, as: UTF8.self) else {
+            throw ManifestError(code: .invalidPath, offset: start, detail: "not UTF-8")
+        }
+        return s
+    }
+
     mutating func signed() throws(ManifestError) -> Int64 {
         let raw = try varint()
         return Int64(bitPattern: raw >> 1) ^ -Int64(bitPattern: raw & 1)
