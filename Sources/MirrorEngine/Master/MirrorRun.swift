@@ -147,9 +147,10 @@ public final class MirrorRun {
         let (scan, warnings) = try self.scan(state)
         let manifest = scan.manifest.replicated
         var record = try state.record() ?? MasterRecord(lineage: role.lineage ?? UUID().uuidString, generation: 0, treeDigest: nil)
-        if record.treeDigest != manifest.treeDigest {
+        let treeDigest = manifest.treeDigest
+        if record.treeDigest != treeDigest {
             record.generation += 1
-            record.treeDigest = manifest.treeDigest
+            record.treeDigest = treeDigest
             if !options.dryRun { try state.save(record) }
         }
         log("scanned \(scan.stats.files) files, \(scan.stats.directories) directories (\(scan.stats.filesHashed) hashed); generation \(record.generation)")
@@ -164,7 +165,7 @@ public final class MirrorRun {
         if !options.dryRun {
             state.pruneSignatures(keep: Set(manifest.entries.compactMap(\.digest)))
         }
-        return RunResult(generation: record.generation, treeDigest: manifest.treeDigest, scan: scan.stats,
+        return RunResult(generation: record.generation, treeDigest: treeDigest, scan: scan.stats,
                          warnings: warnings, replicas: results)
     }
 

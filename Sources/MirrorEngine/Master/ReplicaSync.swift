@@ -20,6 +20,8 @@ final class ReplicaSync {
     let state: MasterState
     let replica: ReplicaConfig
     let manifest: Manifest
+    /// The manifest's tree digest, computed once (it hashes every entry).
+    private lazy var treeDigest = manifest.treeDigest
     private(set) var record: MasterRecord
     let fingerprint: String
     let options: RunOptions
@@ -147,7 +149,7 @@ final class ReplicaSync {
         result.previousGeneration = hello.generation
         // A replica ahead of our counter in our own lineage (master state restored from
         // backup): move past it so generations keep increasing.
-        if hello.lineage == record.lineage && hello.generation >= record.generation && hello.treeDigest != manifest.treeDigest {
+        if hello.lineage == record.lineage && hello.generation >= record.generation && hello.treeDigest != treeDigest {
             guard hello.generation < UInt64.max else {
                 throw ReplicaError(.wrongGeneration, path: "replica \(replica.name)",
                                    detail: "it claims generation \(hello.generation), beyond any the master made; check that host")
@@ -155,7 +157,7 @@ final class ReplicaSync {
             record.generation = hello.generation + 1
             if !options.dryRun { try state.save(record) }
         }
-        if hello.treeDigest == manifest.treeDigest && !options.forceManifest {
+        if hello.treeDigest == treeDigest && !options.forceManifest {
             result.upToDate = true
             result.generation = hello.generation
             if !options.dryRun && saved.treeDigest != hello.treeDigest {
@@ -248,7 +250,7 @@ final class ReplicaSync {
             reply = try client.commit(manifest, base: commitBase, generation: record.generation, lineage: record.lineage,
                                       fullRehash: options.fullRehash)
         }
-        guard reply.treeDigest == manifest.treeDigest else {
+        guard reply.treeDigest == treeDigest else {
             throw ReplicaError(.corruptState, path: "replica \(replica.name)", detail: "committed tree digest \(reply.treeDigest) differs from the master's")
         }
         result.generation = reply.generation
@@ -274,7 +276,7 @@ final class ReplicaSync {
 
     private func recordSuccess(_ saved: inout ReplicaRecord, generation: UInt64) throws {
         saved.generation = generation
-        saved.treeDigest = manifest.treeDigest
+        saved.treeDigest = treeDigest
         saved.lastSuccess = Date().timeIntervalSince1970
     }
 

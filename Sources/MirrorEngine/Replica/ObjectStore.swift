@@ -52,6 +52,12 @@ final class ObjectStore {
         return (complete, partial)
     }
 
+    /// Data bytes of a partial object recorded as arrived, or nil when there is none.
+    func partialBytes(_ digest: ContentDigest) throws -> Int64? {
+        guard let text = try? AtomicFile.read(progressPath(digest), limit: 64) else { return nil }
+        return Int64(String(decoding: text, as: UTF8.self).split(whereSeparator: \.isWhitespace).first ?? "")
+    }
+
     /// Starts (or resumes) receiving an object.
     /// - Parameters:
     ///   - digest: the content digest the data must have.
