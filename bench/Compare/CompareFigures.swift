@@ -38,11 +38,14 @@ struct PhaseFigures: Codable, Sendable {
     func figures(_ tool: String) -> ToolFigures? { tools.first { $0.tool == tool } }
 }
 
-/// The warm-session no-change run: `MirrorRun` in-process twice with a `ConnectionPool`.
+/// The warm-session no-change runs: `MirrorRun` in-process with a `ConnectionPool`.
 struct WarmFigures: Codable, Sendable {
     var files: Int
+    /// The median of the timed runs.
     var secondRunSeconds: Double
     var secondRunWireBytes: UInt64
+    /// Every timed run.
+    var runSeconds: [Double] = []
     var targetSeconds = 0.05
 }
 
