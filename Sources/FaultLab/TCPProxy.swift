@@ -47,8 +47,17 @@ final class TCPProxy: @unchecked Sendable {
     /// The next connection is cut after `bytes` client-to-server bytes (nil: forward all).
     func armCut(after bytes: Int?) { lock.withLock { armedCut = bytes } }
 
-    /// Client-to-server bytes forwarded on the last connection that ended, and whether it was cut.
-    var lastConnection: (forwarded: Int, cut: Bool) { lock.withLock { (lastForwarded, lastWasCut) } }
+    /// Client-to-server bytes forwarded on the last connection that ended, and whether it was
+    /// cut. Waits (up to 10 s) until no connection is open: the pumps notice a close a moment
+    /// after the master's run has returned, and reading before that reports the connection
+    /// before it.
+    var lastConnection: (forwarded: Int, cut: Bool) {
+        for _ in 0..<1000 {
+            if lock.withLock({ open.isEmpty }) { break }
+            usleep(10_000)
+        }
+        return lock.withLock { (lastForwarded, lastWasCut) }
+    }
 
     /// Stops accepting and closes every open connection.
     func stop() {

@@ -258,7 +258,7 @@ extension ReplicaStore {
         let output = try TreeSys.openFile(dirfd, temp, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
         defer { TreeSys.close(output) }
         var hasher = ContentHasher()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var buffer = [UInt8](repeating: 0, count: Int(min(Int64(1 << 20), max(entry.allocatedBytes, 1))))
         var position: Int64 = 0
         var copied: Int64 = 0
         while position < entry.size {
