@@ -71,10 +71,11 @@ public struct CloudminFilter: PathFilter, Sendable, Hashable {
     }
 
     private func match(_ path: String, isDirectory: Bool) -> Decider? {
-        if let exclusion = builtIn.first(where: { $0.rule.matches(path, isDirectory: isDirectory) }) {
+        let bytes = Array(path.utf8)  // once for every rule
+        if let exclusion = builtIn.first(where: { $0.rule.matches(utf8: bytes, isDirectory: isDirectory) }) {
             return .builtIn(exclusion)
         }
-        return user.firstMatch(path, isDirectory: isDirectory).map(Decider.user)
+        return user.firstMatch(utf8: bytes, isDirectory: isDirectory).map(Decider.user)
     }
 
     private static func decision(_ decider: Decider) -> FilterDecision {

@@ -50,7 +50,12 @@ public struct FilterList: PathFilter, Sendable, Hashable {
     ///   - path: root-relative, `/`-separated, no leading `/`.
     ///   - isDirectory: whether the entry is a directory.
     public func firstMatch(_ path: String, isDirectory: Bool) -> FilterRule? {
-        rules.first { $0.matches(path, isDirectory: isDirectory) }
+        firstMatch(utf8: Array(path.utf8), isDirectory: isDirectory)
+    }
+
+    /// The first rule matching the path given as UTF-8 bytes.
+    public func firstMatch(utf8 path: [UInt8], isDirectory: Bool) -> FilterRule? {
+        rules.first { $0.matches(utf8: path, isDirectory: isDirectory) }
     }
 
     public func decide(_ path: String, isDirectory: Bool) -> FilterDecision {

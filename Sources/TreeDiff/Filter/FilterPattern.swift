@@ -21,6 +21,10 @@ public struct FilterPattern: Sendable, Hashable, CustomStringConvertible {
     private let hasDoubleStar: Bool    // holds `**`
     private let startsWithDoubleStar: Bool
     private let endsWithTripleStar: Bool
+    /// For an anchored wild pattern: its bytes before the first wildcard or backslash, which
+    /// a matching path must start with (a cheap reject before wildmatch; a scan matches
+    /// thousands of paths against hundreds of per-guest rules).
+    private let literalPrefix: [UInt8]
 
     /// Compiles a pattern.
     /// - Parameter text: the pattern as written after `- ` or `+ ` (must not be empty).
@@ -48,6 +52,8 @@ public struct FilterPattern: Sendable, Hashable, CustomStringConvertible {
         slashCount = bytes.filter { $0 == UInt8(ascii: "/") }.count
         isAnchored = bytes.first == UInt8(ascii: "/")
         body = isAnchored ? Array(bytes.dropFirst()) : bytes
+        let special: Set<UInt8> = [UInt8(ascii: "*"), UInt8(ascii: "?"), UInt8(ascii: "["), UInt8(ascii: "\\")]
+        literalPrefix = isAnchored && wild ? Array(body.prefix { !special.contains($0) }) : []
     }
 
     public var description: String { text }
@@ -57,9 +63,33 @@ public struct FilterPattern: Sendable, Hashable, CustomStringConvertible {
     ///   - path: root-relative, `/`-separated, no leading `/`.
     ///   - isDirectory: whether the entry is a directory.
     public func matches(_ path: String, isDirectory: Bool) -> Bool {
-        var name = Array(path.utf8)
-        if name.first == UInt8(ascii: "/") { name.removeFirst() }
-        if name.isEmpty { return false }
+        matches(utf8: Array(path.utf8), isDirectory: isDirectory)
+    }
+
+    /// `matches(_:isDirectory:)` on the path's UTF-8 bytes, converted once by a caller that
+    /// tries many patterns. Literal patterns and anchored patterns whose literal prefix does
+    /// not match allocate nothing.
+    public func matches(utf8 path: [UInt8], isDirectory: Bool) -> Bool {
+        let start = path.first == UInt8(ascii: "/") ? 1 : 0
+        if start == path.count { return false }
+        if matchesDirectoriesOnly && !isDirectory { return false }
+        let full = path[start...]
+        if !isWild {
+            var name = full
+            if slashCount == 0 && !hasDoubleStar, let lastSlash = full.lastIndex(of: UInt8(ascii: "/")) {
+                name = full[(lastSlash + 1)...]
+            }
+            if isAnchored { return name.elementsEqual(body) }
+            guard body.count <= name.count, name.suffix(body.count).elementsEqual(body) else { return false }
+            return body.count == name.count || name[name.endIndex - body.count - 1] == UInt8(ascii: "/")
+        }
+        if !literalPrefix.isEmpty && !full.starts(with: literalPrefix) {
+            // The text may still get a trailing `/` (a directory against `dir/***`).
+            let withSlash = isDirectory && endsWithTripleStar && literalPrefix.count == full.count + 1
+                && literalPrefix.last == UInt8(ascii: "/") && full.elementsEqual(literalPrefix.dropLast())
+            if !withSlash { return false }
+        }
+        var name = Array(full)
         var text: [UInt8] = []
         if slashCount == 0 && !hasDoubleStar {
             // Only the final component is matched.
@@ -71,11 +101,9 @@ public struct FilterPattern: Sendable, Hashable, CustomStringConvertible {
             text.append(UInt8(ascii: "/"))
         }
         text += name
-        if isDirectory {
+        if isDirectory && endsWithTripleStar {
             // Lets a trailing `/***` match the directory itself.
-            if endsWithTripleStar { text.append(UInt8(ascii: "/")) }
-        } else if matchesDirectoriesOnly {
-            return false
+            text.append(UInt8(ascii: "/"))
         }
 
         let pattern = body
@@ -88,15 +116,7 @@ public struct FilterPattern: Sendable, Hashable, CustomStringConvertible {
             slashHandling = 0                   // from the start only
         }
 
-        if isWild {
-            return Wildmatch.matchArray(pattern, text, slashHandling: slashHandling)
-        }
-        if isAnchored {
-            return name == pattern
-        }
-        // A literal pattern: equal to the name's tail, starting at a component boundary.
-        guard pattern.count <= name.count, name.suffix(pattern.count).elementsEqual(pattern) else { return false }
-        return pattern.count == name.count || name[name.count - pattern.count - 1] == UInt8(ascii: "/")
+        return Wildmatch.matchArray(pattern, text, slashHandling: slashHandling)
     }
 
     /// Escapes a literal root-relative path so that it can be used as an anchored pattern

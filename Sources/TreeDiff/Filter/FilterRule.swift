@@ -44,6 +44,11 @@ public struct FilterRule: Sendable, Hashable, CustomStringConvertible {
         pattern.matches(path, isDirectory: isDirectory)
     }
 
+    /// `matches(_:isDirectory:)` on UTF-8 bytes converted once by the caller.
+    public func matches(utf8 path: [UInt8], isDirectory: Bool) -> Bool {
+        pattern.matches(utf8: path, isDirectory: isDirectory)
+    }
+
     /// The rule as written, quoted, then its source: `"- *.lock" (rules.conf:3)`.
     public var description: String {
         "\"\(action.rawValue) \(pattern.text)\" (\(source))"
