@@ -23,6 +23,7 @@ public struct CloudminFilter: PathFilter, Sendable, Hashable {
 
     public let builtIn: [CloudminExclusion]
     public let user: FilterList
+    private let index: AnchorIndex
 
     /// Combines built-in exclusions and user rules.
     /// - Parameters:
@@ -31,6 +32,7 @@ public struct CloudminFilter: PathFilter, Sendable, Hashable {
     public init(builtIn: [CloudminExclusion], user: FilterList = FilterList()) {
         self.builtIn = builtIn
         self.user = user
+        index = AnchorIndex(builtIn.map(\.rule.pattern))
     }
 
     /// Reads the master's records and builds the filter.
@@ -72,8 +74,8 @@ public struct CloudminFilter: PathFilter, Sendable, Hashable {
 
     private func match(_ path: String, isDirectory: Bool) -> Decider? {
         let bytes = Array(path.utf8)  // once for every rule
-        if let exclusion = builtIn.first(where: { $0.rule.matches(utf8: bytes, isDirectory: isDirectory) }) {
-            return .builtIn(exclusion)
+        for i in index.candidates(bytes, isDirectory: isDirectory) where builtIn[i].rule.matches(utf8: bytes, isDirectory: isDirectory) {
+            return .builtIn(builtIn[i])
         }
         return user.firstMatch(utf8: bytes, isDirectory: isDirectory).map(Decider.user)
     }

@@ -58,6 +58,16 @@ public struct FilterPattern: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { text }
 
+    /// For an anchored pattern, the directory part of its literal prefix (up to and including
+    /// its last `/`; empty when it has none): every path it matches starts with it, or is a
+    /// directory that does once a `/` is added (`dir/***`). nil for an unanchored pattern.
+    var anchorDirectoryKey: [UInt8]? {
+        guard isAnchored else { return nil }
+        let literal = isWild ? literalPrefix : body
+        guard let lastSlash = literal.lastIndex(of: UInt8(ascii: "/")) else { return [] }
+        return Array(literal[...lastSlash])
+    }
+
     /// Whether this pattern matches a path.
     /// - Parameters:
     ///   - path: root-relative, `/`-separated, no leading `/`.
