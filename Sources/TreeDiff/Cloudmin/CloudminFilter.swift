@@ -74,7 +74,7 @@ public struct CloudminFilter: PathFilter, Sendable, Hashable {
 
     private func match(_ path: String, isDirectory: Bool) -> Decider? {
         let bytes = Array(path.utf8)  // once for every rule
-        for i in index.candidates(bytes, isDirectory: isDirectory) where builtIn[i].rule.matches(utf8: bytes, isDirectory: isDirectory) {
+        if let i = index.firstMatch(bytes, isDirectory: isDirectory) {
             return .builtIn(builtIn[i])
         }
         return user.firstMatch(utf8: bytes, isDirectory: isDirectory).map(Decider.user)

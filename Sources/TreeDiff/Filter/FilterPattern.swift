@@ -58,14 +58,12 @@ public struct FilterPattern: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { text }
 
-    /// For an anchored pattern, the directory part of its literal prefix (up to and including
-    /// its last `/`; empty when it has none): every path it matches starts with it, or is a
-    /// directory that does once a `/` is added (`dir/***`). nil for an unanchored pattern.
-    var anchorDirectoryKey: [UInt8]? {
+    /// For an anchored pattern, its literal prefix (all of it when it has no wildcard): every
+    /// path it matches starts with it, or is a directory that does once a `/` is added
+    /// (`dir/***`). nil for an unanchored pattern.
+    var anchorLiteralPrefix: [UInt8]? {
         guard isAnchored else { return nil }
-        let literal = isWild ? literalPrefix : body
-        guard let lastSlash = literal.lastIndex(of: UInt8(ascii: "/")) else { return [] }
-        return Array(literal[...lastSlash])
+        return isWild ? literalPrefix : body
     }
 
     /// Whether this pattern matches a path.
