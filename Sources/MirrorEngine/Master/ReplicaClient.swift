@@ -81,6 +81,18 @@ final class ReplicaClient {
         try deflater.feed(bytes, isLast: false) { try self.sendCompressed($0) }
     }
 
+    /// Compresses and sends a whole buffer of upload data, in 1 MiB pieces.
+    func sendAll(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let end = min(raw.count, offset + (1 << 20))
+                try sendData(UnsafeRawBufferPointer(rebasing: raw[offset..<end]))
+                offset = end
+            }
+        }
+    }
+
     /// Ends the current upload (a sync flush, so the replica can finish it now).
     func endData() throws {
         try deflater.flush { try self.sendCompressed($0) }

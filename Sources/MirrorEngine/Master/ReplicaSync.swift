@@ -340,14 +340,7 @@ final class ReplicaSync {
         if let cached = owner.cachedDelta(key) {
             // Fan-out: the patch was planned for another replica holding the same base.
             try client.beginPatch(request)
-            try cached.withUnsafeBytes { raw in
-                var offset = 0
-                while offset < raw.count {
-                    let end = min(raw.count, offset + (1 << 20))
-                    try client.sendData(UnsafeRawBufferPointer(rebasing: raw[offset..<end]))
-                    offset = end
-                }
-            }
+            try client.sendAll(cached)
             try client.endData()
             tracker.advance(entry.allocatedBytes)
             return true
@@ -396,14 +389,7 @@ final class ReplicaSync {
             owner.cacheDelta(key, out)
         }
         try client.beginDelta(PutDelta(target: entry.digest!, size: entry.size, base: base))
-        try delta!.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let end = min(raw.count, offset + (1 << 20))
-                try client.sendData(UnsafeRawBufferPointer(rebasing: raw[offset..<end]))
-                offset = end
-            }
-        }
+        try client.sendAll(delta!)
         try client.endData()
         try cacheSignature(entry, fd)
         return true

@@ -18,8 +18,7 @@ final class BlockPatchUpload {
         self.request = request
         self.base = base
         do {
-            output = try FileDescriptor.open(FilePath(store.partPath(request.target)), .readWrite,
-                                             options: [.create, .truncate, .noFollow, .closeOnExec], permissions: [.ownerReadWrite])
+            output = try store.createPart(request.target)
         } catch {
             try? base.close()
             throw error

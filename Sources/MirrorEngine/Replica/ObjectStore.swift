@@ -52,6 +52,12 @@ final class ObjectStore {
         return (complete, partial)
     }
 
+    /// Creates (or empties) the `.part` file a patched object is rebuilt into.
+    func createPart(_ digest: ContentDigest) throws -> FileDescriptor {
+        try FileDescriptor.open(FilePath(partPath(digest)), .readWrite,
+                                options: [.create, .truncate, .noFollow, .closeOnExec], permissions: [.ownerReadWrite])
+    }
+
     /// Data bytes of a partial object recorded as arrived, or nil when there is none.
     func partialBytes(_ digest: ContentDigest) throws -> Int64? {
         guard let text = try? AtomicFile.read(progressPath(digest), limit: 64) else { return nil }

@@ -353,8 +353,7 @@ final class PatchUpload {
         self.store = store
         self.request = request
         self.base = base
-        output = try FileDescriptor.open(FilePath(store.partPath(request.target)), .readWrite,
-                                         options: [.create, .truncate, .noFollow, .closeOnExec], permissions: [.ownerReadWrite])
+        output = try store.createPart(request.target)
         writer = FileWriter(fd: output, sparse: true)
         patcher = try Patcher(base: base)
     }
