@@ -178,7 +178,8 @@ final class ReplicaSync {
         }
         let plan = ChangePlan.make(from: base, to: manifest)
         // Only the manifest's changes go with the commit when the replica records this base.
-        let commitBase = base.treeDigest == hello.treeDigest ? base : nil
+        // (Not for an empty replica: the changes would be the whole manifest and a copy of it.)
+        let commitBase = base.count > 0 && base.treeDigest == hello.treeDigest ? base : nil
         result.summary = plan.summary
         if options.itemize || options.dryRun { result.itemized = plan.itemizedLines }
         if options.dryRun { result.generation = hello.generation; return }
