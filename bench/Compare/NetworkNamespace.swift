@@ -104,14 +104,28 @@ final class Cleanup: @unchecked Sendable {
         }
     }
 
-    /// Runs every registered action, newest first, once.
+    private let finished = NSCondition()
+    private var running = false
+
+    /// Runs every registered action, newest first, once. A caller that arrives while another
+    /// thread is running them (the main thread failing because the signal handler's cleanup
+    /// stopped sshd under it) waits until they are done, so the process never exits half-way
+    /// through removing the namespace and the work directory.
     func runAll() {
+        finished.lock()
+        while running { finished.wait() }
+        running = true
+        finished.unlock()
         let pending = lock.withLock { () -> [(Int, () -> Void)] in
             let all = actions
             actions = []
             return all
         }
         for (_, action) in pending.reversed() { action() }
+        finished.lock()
+        running = false
+        finished.broadcast()
+        finished.unlock()
     }
 
     /// On SIGINT or SIGTERM: run the actions, then exit 130/143.
