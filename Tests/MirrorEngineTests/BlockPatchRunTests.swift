@@ -63,6 +63,19 @@ import TreeDiff
         #expect(try pair.replicaManifest().treeDigest == pair.masterManifest().treeDigest)
     }
 
+    @Test func filesWithNoDataAtAllAreCopied() throws {
+        let pair = try LocalReplicaPair()
+        for (name, size) in [("empty-big.img", Int64(64 << 20)), ("empty-small.img", Int64(100 << 10))] {
+            let path = pair.masterRoot + "/var/cloudmin/images/" + name
+            let fd = try FileDescriptor.open(FilePath(path), .readWrite, options: [.create], permissions: [.ownerReadWrite])
+            try fd.resize(to: size)
+            try fd.close()
+        }
+        let r = try #require(try pair.mirrorRun().run(RunOptions()).replicas.first)
+        #expect(r.ok, "\(r.error ?? "")")
+        #expect(try pair.replicaManifest().treeDigest == pair.masterManifest().treeDigest)
+    }
+
     @Test func twoReplicasGetTheSamePatch() throws {
         let pair = try LocalReplicaPair(replicas: ["r1", "r2"])
         var seed: UInt64 = 9

@@ -214,9 +214,7 @@ final class ReplicaSync {
                 viaDelta.insert(item.entry.digest!)
                 result.deltasSent += 1
             } else {
-                // Partial data the replica claims beyond the file's data is a lie or damage: send it whole.
-                let claimed = hello.partial[item.entry.digest!] ?? 0
-                try sendObject(item.entry, resumeAt: claimed <= item.entry.allocatedBytes ? claimed : 0, client, tracker)
+                try sendObject(item.entry, resumeAt: Self.resumePoint(item.entry, hello), client, tracker)
                 result.filesSent += 1
             }
             tracker.endFile()
@@ -259,6 +257,13 @@ final class ReplicaSync {
         try recordSuccess(&saved, generation: reply.generation)
     }
 
+    /// Where an upload resumes: the data bytes the replica says arrived in an earlier run.
+    /// A claim beyond the file's data is a lie or damage: then it goes whole.
+    private static func resumePoint(_ entry: ManifestEntry, _ hello: HelloReply) -> Int64 {
+        let claimed = hello.partial[entry.digest!] ?? 0
+        return claimed <= entry.allocatedBytes ? claimed : 0
+    }
+
     /// Sends whole the files whose digests a refused commit listed as missing.
     private func sendMissing(_ digestList: String, _ hello: HelloReply, _ client: ReplicaClient) throws {
         let wanted = Set(digestList.split(separator: ",").compactMap { ContentDigest(hex: String($0)) })
@@ -266,7 +271,7 @@ final class ReplicaSync {
         var sent = Set<ContentDigest>()
         for entry in manifest.entries where entry.kind == .file {
             guard let digest = entry.digest, wanted.contains(digest), sent.insert(digest).inserted else { continue }
-            try sendObject(entry, resumeAt: hello.partial[digest] ?? 0, client)
+            try sendObject(entry, resumeAt: Self.resumePoint(entry, hello), client)
             result.filesSent += 1
         }
         if let failure = try client.flush().failures.first {
@@ -288,11 +293,11 @@ final class ReplicaSync {
 
     /// Sends a file's data extents whole, compressed, skipping what already arrived.
     private func sendObject(_ entry: ManifestEntry, resumeAt: Int64, _ client: ReplicaClient, _ tracker: ProgressTracker? = nil) throws {
-        let extents = entry.extents.isEmpty ? [DataExtent(offset: 0, length: entry.size)]
-            : entry.extents.filter { $0.length > 0 && $0 != DataExtent.allHole }
         let fd = try open(entry)
         defer { try? fd.close() }
-        try client.beginObject(PutObject(digest: entry.digest!, size: entry.size, extents: extents, resumeAt: resumeAt))
+        // The extents as scanned go on the wire: `[.allHole]` says "no data at all", where an
+        // empty list would say "dense" and the replica would wait for data that never comes.
+        try client.beginObject(PutObject(digest: entry.digest!, size: entry.size, extents: entry.extents, resumeAt: resumeAt))
         result.resumedBytes += resumeAt
         // A large file's block map is built from the same reads (skipped bytes of a resumed
         // object are read for it, not sent), so the next change to it costs no extra pass.
@@ -302,7 +307,7 @@ final class ReplicaSync {
         // memset of 100 GiB over 100,000 files.
         var buffer = [UInt8](repeating: 0, count: Int(min(Int64(1 << 20), max(entry.allocatedBytes, 1))))
         var complete = true
-        for e in extents {
+        for e in DataExtent.dataRuns(of: entry.extents, size: entry.size) {
             var position = e.offset
             if builder == nil {
                 if skip >= e.length { skip -= e.length; continue }
@@ -310,8 +315,7 @@ final class ReplicaSync {
                 skip = 0
             }
             while position < e.end {
-                // Pieces end on 1 MiB boundaries, as the block map's chunks do.
-                let want = Int(min(Int64(buffer.count) - position % Int64(buffer.count), e.end - position))
+                let want = Int(min(Int64(buffer.count), e.end - position))
                 let n = try buffer.withUnsafeMutableBytes { try fd.read(fromAbsoluteOffset: position, into: UnsafeMutableRawBufferPointer(rebasing: $0[..<want])) }
                 if n == 0 { complete = false; break }  // shrank since the scan: the replica's digest check refuses it
                 try buffer.withUnsafeBytes { raw in

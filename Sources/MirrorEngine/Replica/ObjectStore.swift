@@ -41,10 +41,7 @@ final class ObjectStore {
         for name in try TreeSys.list(fd) {
             if name.hasSuffix(".part.progress") {
                 let hex = String(name.dropLast(".part.progress".count))
-                if let d = ContentDigest(hex: hex), let text = try? AtomicFile.read(progressPath(d), limit: 64),
-                   let n = Int64(String(decoding: text, as: UTF8.self).split(whereSeparator: \.isWhitespace).first ?? "") {
-                    partial[d] = n
-                }
+                if let d = ContentDigest(hex: hex), let n = partialBytes(d) { partial[d] = n }
             } else if let d = ContentDigest(hex: name) {
                 complete.insert(d)
             }
@@ -59,7 +56,7 @@ final class ObjectStore {
     }
 
     /// Data bytes of a partial object recorded as arrived, or nil when there is none.
-    func partialBytes(_ digest: ContentDigest) throws -> Int64? {
+    func partialBytes(_ digest: ContentDigest) -> Int64? {
         guard let text = try? AtomicFile.read(progressPath(digest), limit: 64) else { return nil }
         return Int64(String(decoding: text, as: UTF8.self).split(whereSeparator: \.isWhitespace).first ?? "")
     }
@@ -71,7 +68,7 @@ final class ObjectStore {
     ///   - extents: where its data lies (empty = dense).
     ///   - resumeAt: data bytes the master will skip; must equal what `inventory` reported, else 0.
     func begin(_ digest: ContentDigest, size: Int64, extents: [DataExtent], resumeAt: Int64) throws -> ObjectWriter {
-        let layout = extents.isEmpty ? (size > 0 ? [DataExtent(offset: 0, length: size)] : []) : extents
+        let layout = DataExtent.dataRuns(of: extents, size: size)
         var flags = O_RDWR | O_CREAT
         if resumeAt == 0 { flags |= O_TRUNC }
         let fd = try TreeSys.openFile(AT_FDCWD, partPath(digest), flags: flags, mode: 0o600)

@@ -198,7 +198,7 @@ final class ReplicaSession {
             // Only a resume needs to know what arrived before (listing the objects per upload
             // would cost O(n^2) over a run's thousands of files).
             let resume = request.resumeAt == 0 ? 0
-                : try store!.objects.partialBytes(request.digest) == request.resumeAt ? request.resumeAt : 0
+                : store!.objects.partialBytes(request.digest) == request.resumeAt ? request.resumeAt : 0
             guard resume == request.resumeAt else {
                 fail(request.digest, ReplicaError(.badPlan, path: "object \(request.digest)", detail: "cannot resume at \(request.resumeAt)"))
                 upload = .discarding

@@ -10,8 +10,7 @@ enum DataReader {
                              _ body: (Int64, UnsafeRawBufferPointer) throws -> Void) throws -> Int64 {
         let runs: [DataExtent]
         if let extents {
-            runs = extents.isEmpty ? (size > 0 ? [DataExtent(offset: 0, length: size)] : [])
-                : extents.filter { $0.length > 0 }
+            runs = DataExtent.dataRuns(of: extents, size: size)
         } else {
             do throws(FileDigestError) {
                 runs = try FileDigester.dataExtents(fd: fd, size: size)

@@ -18,6 +18,12 @@ public struct DataExtent: Sendable, Hashable, Codable {
     /// The sole extent of a file that is one hole from start to end (no data at all), so that
     /// "no extents" keeps meaning "dense".
     public static let allHole = DataExtent(offset: 0, length: 0)
+
+    /// The runs of data to read or write for a file of `size` bytes with these recorded
+    /// extents: the whole file when they are empty (dense), none for `[allHole]`.
+    public static func dataRuns(of extents: [DataExtent], size: Int64) -> [DataExtent] {
+        extents.isEmpty ? (size > 0 ? [DataExtent(offset: 0, length: size)] : []) : extents.filter { $0.length > 0 }
+    }
 }
 
 /// The digest of a file's content and where its data lies.
