@@ -114,16 +114,18 @@ final class ReplicaClient {
     /// Sends the new generation's manifest and asks the replica to commit it.
     /// - Throws: `ProtocolError` with `.remote(code)`: `missingContent` (message: the digests,
     ///   comma-separated), `noSpace`, `outsideTrees`, `wrongGeneration`, ...
-    /// - Parameter base: the manifest the replica holds (its tree digest as in its hello), so
-    ///   only the changes are sent; nil sends the whole manifest. A replica whose recorded
-    ///   manifest is not that base says `baseMismatch`, and the whole manifest follows.
-    func commit(_ manifest: Manifest, base: Manifest? = nil, generation: UInt64, lineage: String,
-                fullRehash: Bool = false) throws -> CommitReply {
+    /// - Parameters:
+    ///   - treeDigest: `manifest`'s tree digest (the caller has it; computing it hashes every entry).
+    ///   - base: the manifest the replica holds and its tree digest (as in its hello), so only
+    ///     the changes are sent; nil sends the whole manifest. A replica whose recorded
+    ///     manifest is not that base says `baseMismatch`, and the whole manifest follows.
+    func commit(_ manifest: Manifest, treeDigest: ContentDigest, base: (manifest: Manifest, treeDigest: ContentDigest)?,
+                generation: UInt64, lineage: String, fullRehash: Bool = false) throws -> CommitReply {
         if let base {
-            let changes = ManifestChanges.between(base, manifest).encoded()
+            let changes = ManifestChanges.between(base.manifest, manifest).encoded()
             do {
                 return try sendCommit(changes, CommitRequest(generation: generation, lineage: lineage, manifestSize: changes.count,
-                                                             fullRehash: fullRehash, changes: (base.treeDigest, manifest.treeDigest)))
+                                                             fullRehash: fullRehash, changes: (base.treeDigest, treeDigest)))
             } catch let e as ProtocolError where e.code == .remote("baseMismatch") {
                 // Fall through: the whole manifest.
             }

@@ -179,7 +179,8 @@ final class ReplicaSync {
         let plan = ChangePlan.make(from: base, to: manifest)
         // Only the manifest's changes go with the commit when the replica records this base.
         // (Not for an empty replica: the changes would be the whole manifest and a copy of it.)
-        let commitBase = base.count > 0 && base.treeDigest == hello.treeDigest ? base : nil
+        let baseDigest = base.treeDigest
+        let commitBase = base.count > 0 && baseDigest == hello.treeDigest ? (manifest: base, treeDigest: baseDigest) : nil
         result.summary = plan.summary
         if options.itemize || options.dryRun { result.itemized = plan.itemizedLines }
         if options.dryRun { result.generation = hello.generation; return }
@@ -238,16 +239,18 @@ final class ReplicaSync {
                 : "the replica could not stage it: \(failure.message)")
         }
 
+        let commit = { [self] in
+            try client.commit(manifest, treeDigest: treeDigest, base: commitBase, generation: record.generation,
+                              lineage: record.lineage, fullRehash: options.fullRehash)
+        }
         let reply: CommitReply
         do {
-            reply = try client.commit(manifest, base: commitBase, generation: record.generation, lineage: record.lineage,
-                                      fullRehash: options.fullRehash)
+            reply = try commit()
         } catch let e as ProtocolError where e.code == .remote("missingContent") && !result.fetchedManifest {
             // The plan came from our record, but the replica's trees no longer match it (a hand
             // edit): send the content its commit lacks (the digests are the detail), then retry.
             try sendMissing(e.detail, hello, client)
-            reply = try client.commit(manifest, base: commitBase, generation: record.generation, lineage: record.lineage,
-                                      fullRehash: options.fullRehash)
+            reply = try commit()
         }
         guard reply.treeDigest == treeDigest else {
             throw ReplicaError(.corruptState, path: "replica \(replica.name)", detail: "committed tree digest \(reply.treeDigest) differs from the master's")
