@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The block patch stream: how a replica rebuilds a large file from its older version.
 ///
 /// A sequence of runs that cover the new file from offset 0 to its size, in order. Each run
@@ -92,7 +88,7 @@ public enum BlockPatchPlanner {
     public static func plan(fd: CInt, size: Int64, extents: [DataExtent], base: BlockMap, context: String,
                             sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws -> BlockPatchSummary {
         var encoder = BlockPatchEncoder(sink: sink)
-        let zeroBlock = BlockHash.hash(UnsafeRawBufferPointer(start: ZeroBlock.bytes.baseAddress, count: BlockMap.blockSize))
+        let zeroBlock = BlockHash.hash(UnsafeRawBufferPointer(rebasing: ZeroChunk.buffer[..<BlockMap.blockSize]))
         let builder = BlockMapBuilder(size: size) { index, chunk, bytes in
             let length = Int64(BlockMap.chunkLength(index, size: size))
             let old = index < base.chunks.count ? base.chunks[index] : nil
@@ -110,7 +106,7 @@ public enum BlockPatchPlanner {
                 let block = UnsafeRawBufferPointer(rebasing: bytes[start..<min(bytes.count, start + BlockMap.blockSize)])
                 if let old, j < old.blocks.count, old.blocks[j] == hash {
                     try encoder.run(.copy, length: Int64(block.count))
-                } else if block.count == BlockMap.blockSize && hash == zeroBlock && ZeroBlock.isZero(block) {
+                } else if block.count == BlockMap.blockSize && hash == zeroBlock && ZeroChunk.isZero(block) {
                     try encoder.run(.zero, length: Int64(block.count))
                 } else {
                     try encoder.data(block)
@@ -123,19 +119,5 @@ public enum BlockPatchPlanner {
         let map = try builder.finish()
         try encoder.flush()
         return BlockPatchSummary(map: map, dataBytes: encoder.dataBytes, bytesRead: bytesRead)
-    }
-}
-
-/// A shared zero block.
-enum ZeroBlock {
-    // Immutable after creation: safe to share.
-    nonisolated(unsafe) static let bytes: UnsafeRawBufferPointer = {
-        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: BlockMap.blockSize, alignment: 16)
-        raw.initializeMemory(as: UInt8.self, repeating: 0)
-        return UnsafeRawBufferPointer(raw)
-    }()
-
-    static func isZero(_ block: UnsafeRawBufferPointer) -> Bool {
-        block.count <= bytes.count && memcmp(block.baseAddress!, bytes.baseAddress!, block.count) == 0
     }
 }

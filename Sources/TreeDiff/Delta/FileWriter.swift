@@ -11,7 +11,6 @@ import Darwin
 public final class FileWriter {
     /// Granularity of holes: one page.
     public static let pageSize = 4096
-    private static let zeroPage = [UInt8](repeating: 0, count: pageSize)
 
     /// The descriptor written to (not closed here).
     public let fd: FileDescriptor
@@ -39,7 +38,7 @@ public final class FileWriter {
             let n = min(pageEnd, chunk.count - start)
             let piece = UnsafeRawBufferPointer(rebasing: chunk[start..<start + n])
             // Any all-zero piece can be skipped: the file started empty, so it reads as zeros.
-            if Self.zeroPage.withUnsafeBytes({ memcmp($0.baseAddress!, piece.baseAddress!, n) }) == 0 {
+            if ZeroChunk.isZero(piece) {
                 offset += Int64(n)
             } else {
                 try writeAll(piece)

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Crypto
 
 /// Streaming computation of a `ContentDigest`: sparse-aware chunked SHA-256.
@@ -84,8 +87,9 @@ public struct ContentHasher {
     }
 }
 
-/// A shared read-only zero buffer and the digest of one whole zero chunk.
-private enum ZeroChunk {
+/// A shared read-only zero buffer (64 KiB) and the digest of one whole zero chunk; also what
+/// the sparse writer and the block patch planner compare data with to find zeros.
+enum ZeroChunk {
     // A global immutable allocation never written after creation: safe to share across threads.
     nonisolated(unsafe) static let buffer: UnsafeRawBufferPointer = {
         let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
@@ -98,4 +102,10 @@ private enum ZeroChunk {
         for _ in 0..<(ContentHasher.chunkSize / buffer.count) { hasher.update(bufferPointer: buffer) }
         return Array(hasher.finalize())
     }()
+
+    /// Whether `bytes` (at most 64 KiB) are all zeros.
+    static func isZero(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        precondition(bytes.count <= buffer.count, "compare at most \(buffer.count) bytes")
+        return bytes.isEmpty || memcmp(bytes.baseAddress!, buffer.baseAddress!, bytes.count) == 0
+    }
 }
